@@ -1,0 +1,1 @@
+"""Complete, no and partial pooling with PyMC."""
