@@ -5,27 +5,30 @@ PYTEST_ARGS ?=
 
 .PHONY: env test test-fast render preview benchmark data clean
 
+# uv is run as a module of the project's Python (.python-version) so no PATH shim can pick another.
+UV := python3 -m uv
+
 env:
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	uv sync --locked
+	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --locked
 
 test: env
-	uv run --locked pytest -n 2 $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: env
-	uv run --locked pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 render: env
-	uv run --locked quarto render
+	$(UV) run --locked quarto render
 
 preview: env
-	uv run --locked quarto preview
+	$(UV) run --locked quarto preview
 
 benchmark: env
-	uv run --locked python benchmarks/sampling_speed.py
+	$(UV) run --locked python benchmarks/sampling_speed.py
 
 data: env
-	uv run --locked python -m pooling.simulate data
+	$(UV) run --locked python -m pooling.simulate data
 
 clean:
 	rm -rf _site _freeze .jupyter_cache .pytest_cache
