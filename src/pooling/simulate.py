@@ -168,7 +168,7 @@ class NewCountry:
 
 #: Zudan: a handful of respondents, far below; Zudania: thousands, well above.
 NEW_COUNTRIES: tuple[NewCountry, ...] = (
-    NewCountry("Zudan", n=6, trade_china=35.0, n_parties=2, offset=-1.10, exact_mean=True),
+    NewCountry("Zudan", n=4, trade_china=35.0, n_parties=2, offset=-1.10, exact_mean=True),
     NewCountry("Zudania", n=3000, trade_china=12000.0, n_parties=4, offset=0.80, exact_mean=False),
 )
 
