@@ -162,14 +162,15 @@ class NewCountry:
     n: int
     trade_china: float
     n_parties: int
-    offset: float  # target mean of china minus the mean of china in survey.csv
-    exact_mean: bool  # shift the responses so the sample mean equals the target exactly
+    offset: float  # target mean of china minus the mean of china in survey.csv (rounded to 2 decimals)
+    construction: str  # "rescale": sample mean = target and sample SD = sqrt(sigma_y^2 + sigma_party^2) exactly;
+    # "shift": responses shifted so their sample mean equals target before the [1, 5] guard
 
 
 #: Zudan: a handful of respondents, far below; Zudania: thousands, well above.
 NEW_COUNTRIES: tuple[NewCountry, ...] = (
-    NewCountry("Zudan", n=4, trade_china=35.0, n_parties=2, offset=-1.10, exact_mean=True),
-    NewCountry("Zudania", n=3000, trade_china=12000.0, n_parties=4, offset=0.80, exact_mean=False),
+    NewCountry("Zudan", n=4, trade_china=35.0, n_parties=2, offset=-1.10, construction="rescale"),
+    NewCountry("Zudania", n=3000, trade_china=12000.0, n_parties=4, offset=0.75, construction="shift"),
 )
 
 COLUMNS = ["respondent_id", "country_name", "party", "antiauth", "china", "trade_china"]
@@ -267,11 +268,19 @@ def simulate(seed: int = SEED, params: TrueParameters = TRUE_PARAMETERS) -> dict
         u = rng.normal(0.0, p.sigma_party, size=nc.n_parties)
         e = rng.normal(0.0, p.sigma_y, size=nc.n)
         mu = target + p.beta * (aa - p.antiauth_center) + u[party_idx]
-        china_raw = np.round(mu + e, 2)
-        if nc.exact_mean:
-            china_raw = _shift_to_mean(china_raw, target)
+        china_raw = mu + e
+        if nc.construction == "rescale":
+            sd = float(np.hypot(p.sigma_y, p.sigma_party))
+            china_raw = target + sd * (china_raw - china_raw.mean()) / china_raw.std(ddof=1)
+        elif nc.construction == "shift":
+            china_raw = china_raw - china_raw.mean() + target
+        else:
+            raise ValueError(f"unknown construction {nc.construction!r}")
+        china_raw = np.round(china_raw, 2)
         china = np.clip(china_raw, *CHINA_RANGE)
         clipped_new += int(np.sum(china != china_raw))
+        if nc.construction == "rescale":
+            china = _restore_mean(china, target)
         party_names = np.array([f"{nc.name}: Party {k + 1}" for k in range(nc.n_parties)])
         for k, name in enumerate(party_names):
             party_rows.append({"country_name": nc.name, "party": name, "u": u[k], "n": int(np.sum(party_idx == k))})
@@ -306,12 +315,20 @@ def simulate(seed: int = SEED, params: TrueParameters = TRUE_PARAMETERS) -> dict
     return {"survey": survey, "new_countries": new, "truth": truth, "party_truth": party_truth, "clipped": clipped}
 
 
-def _shift_to_mean(values: np.ndarray, target: float) -> np.ndarray:
-    """Shift values (two decimals) so their sample mean is exactly ``target`` (two decimals)."""
-    shifted = np.round(values - values.mean() + target, 2)
-    cents = np.round(shifted * 100).astype(np.int64)
+def _restore_mean(values: np.ndarray, target: float) -> np.ndarray:
+    """Move the cents lost to rounding (or clipping) onto the values with room, so the mean is ``target``."""
+    low, high = (int(round(b * 100)) for b in CHINA_RANGE)
+    cents = np.round(values * 100).astype(np.int64)
     residual = int(round(target * 100)) * len(values) - int(cents.sum())
-    cents[-1] += residual
+    while residual != 0:
+        step = 1 if residual > 0 else -1
+        room = (high - cents) if step > 0 else (cents - low)
+        k = int(np.argmax(room))
+        if room[k] <= 0:
+            raise ValueError("target mean cannot be reached inside the 1-5 range")
+        move = step * min(abs(residual), int(room[k]))
+        cents[k] += move
+        residual -= move
     return cents / 100.0
 
 
