@@ -95,7 +95,10 @@ class _Rows:
     def name(self, position: int) -> str:
         if self.from_file:
             return f"line {position + 2}"  # line 1 is the header
-        return f"row {self.index[position]!r}"
+        label = self.index[position]
+        if isinstance(label, np.generic):
+            label = label.item()
+        return f"row {label!r}"
 
     def names(self, positions: Sequence[int]) -> str:
         shown = ", ".join(self.name(p) for p in positions[:_MAX_SHOWN])
@@ -159,6 +162,11 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
 
 
 def _decode(raw: bytes, path: Path, what: str) -> str:
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise DataValidationError(
+            f"{what} file {path} looks like a spreadsheet workbook (Excel), not a CSV text file. "
+            "Export it as 'CSV UTF-8 (comma delimited)'."
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataValidationError(
             f"{what} file {path} is encoded as UTF-16; the expected encoding is UTF-8. "
