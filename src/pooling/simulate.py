@@ -26,8 +26,10 @@ outside the hierarchy: Zudan has a handful of respondents whose sample mean is s
 exactly to a low target, Zudania has thousands of respondents centred well above
 the others. See ``data/README.md`` for the numbers and the reasoning.
 
-Run ``python -m pooling.simulate data`` to rewrite the CSV files in ``data/``
-byte for byte.
+Run ``python -m pooling.simulate data`` (or ``make data``) to rewrite the CSV files in
+``data/`` byte for byte: ``survey.csv``, ``survey_new_countries.csv`` and the answer keys
+``survey_truth.csv`` (true alpha_j, beta_j per country) and ``survey_party_truth.csv``
+(true party effects).
 """
 
 from __future__ import annotations
@@ -192,7 +194,8 @@ def _antiauth(rng: np.random.Generator, n: int, country_mean: float, p: TruePara
     return np.clip(np.round(latent * 4.0) / 4.0, *ANTIAUTH_RANGE) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _parties(rng: np.random.Generator, country: str, n: int, n_parties: int) -> np.ndarray:
+def _parties(rng: np.random.Generator, n: int, n_parties: int) -> np.ndarray:
+    """Party index (0 = largest party) of each of ``n`` respondents."""
     shares = _party_shares(rng, n_parties)
     idx = rng.choice(n_parties, size=n, p=shares)
     # guarantee every party has at least one member (only matters for tiny countries)
@@ -207,8 +210,8 @@ def simulate(seed: int = SEED, params: TrueParameters = TRUE_PARAMETERS) -> dict
 
     Returns a dict with DataFrames ``"survey"`` (33 countries), ``"new_countries"``
     (Zudan and Zudania only), ``"truth"`` (per-country true alpha_j, beta_j) and
-    ``"party_truth"`` (true party effects), and a one-row ``"clipped"`` table with
-    the number of ``china`` values the [1, 5] guard changed in each file.
+    ``"party_truth"`` (true party effects u_k with their sizes), and ``"clipped"``, a
+    table with the number of ``china`` values the [1, 5] guard changed in each file.
     """
     p = params
     rng = np.random.default_rng(seed)
@@ -234,7 +237,7 @@ def simulate(seed: int = SEED, params: TrueParameters = TRUE_PARAMETERS) -> dict
     for j, country in enumerate(countries):
         n = COUNTRY_SIZES[country]
         aa = _antiauth(rng, n, aa_country_mean[j], p)
-        party_idx = _parties(rng, country, n, int(n_parties[j]))
+        party_idx = _parties(rng, n, int(n_parties[j]))
         u = rng.normal(0.0, p.sigma_party, size=int(n_parties[j]))
         e = rng.normal(0.0, p.sigma_y, size=n)
         mu = alpha[j] + beta[j] * (aa - p.antiauth_center) + u[party_idx]
@@ -264,7 +267,7 @@ def simulate(seed: int = SEED, params: TrueParameters = TRUE_PARAMETERS) -> dict
     for nc in NEW_COUNTRIES:
         target = round(overall_mean + nc.offset, 2)
         aa = _antiauth(rng, nc.n, p.antiauth_mean, p)
-        party_idx = _parties(rng, nc.name, nc.n, nc.n_parties)
+        party_idx = _parties(rng, nc.n, nc.n_parties)
         u = rng.normal(0.0, p.sigma_party, size=nc.n_parties)
         e = rng.normal(0.0, p.sigma_y, size=nc.n)
         mu = target + p.beta * (aa - p.antiauth_center) + u[party_idx]
