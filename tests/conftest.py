@@ -1,0 +1,100 @@
+"""Small synthetic data sets with known truth, shared by the model tests.
+
+Columns follow the survey schema (``china``, ``antiauth``, ``country_name``,
+``party``, ``log_trade_china``) so the builders' defaults apply; the true
+parameters are in ``df.attrs["truth"]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def make_groups(
+    sizes,
+    *,
+    mu_alpha: float = 3.0,
+    sigma_alpha: float = 0.5,
+    beta: float = -0.3,
+    sigma_y: float = 0.8,
+    seed: int = 20250623,
+    names=None,
+) -> pd.DataFrame:
+    """Gaussian varying-intercept data: ``china = alpha[j] + beta * (antiauth - 2) + noise``.
+
+    ``antiauth`` is uniform on [0, 4] (mean about 2), so ``alpha[j]`` is the
+    expected ``china`` score of group j near the overall predictor mean.
+    ``log_trade_china`` is a group-level column (constant within group).
+    """
+    rng = np.random.default_rng(seed)
+    sizes = np.asarray(sizes, dtype=int)
+    n_groups = sizes.size
+    if names is None:
+        names = [f"Group {j:02d}" for j in range(n_groups)]
+    alpha = mu_alpha + sigma_alpha * rng.standard_normal(n_groups)
+    codes = np.repeat(np.arange(n_groups), sizes)
+    x = rng.uniform(0.0, 4.0, size=codes.size)
+    y = alpha[codes] + beta * (x - 2.0) + sigma_y * rng.standard_normal(codes.size)
+    trade = rng.normal(6.0, 1.5, size=n_groups)
+    df = pd.DataFrame(
+        {
+            "respondent_id": np.arange(1, codes.size + 1),
+            "country_name": pd.Categorical.from_codes(codes, categories=names),
+            "antiauth": x,
+            "china": y,
+            "log_trade_china": trade[codes],
+        }
+    )
+    df.attrs["truth"] = {
+        "mu_alpha": mu_alpha,
+        "sigma_alpha": sigma_alpha,
+        "beta": beta,
+        "sigma_y": sigma_y,
+        "alpha": dict(zip(names, alpha, strict=True)),
+    }
+    return df
+
+
+@pytest.fixture
+def synthetic_groups() -> pd.DataFrame:
+    """Eight groups of 4 to 400 rows (about 900 rows in total)."""
+    return make_groups([4, 8, 15, 30, 60, 120, 250, 400])
+
+
+@pytest.fixture
+def funnel_groups() -> pd.DataFrame:
+    """Eight groups of three noisy rows with little between-group spread (a funnel)."""
+    return make_groups([3] * 8, sigma_alpha=0.2, sigma_y=2.0, seed=8)
+
+
+@pytest.fixture
+def synthetic_three_level() -> pd.DataFrame:
+    """Six countries with three parties each; country intercepts depend on trade."""
+    rng = np.random.default_rng(7)
+    countries = [f"Country {c}" for c in "ABCDEF"]
+    trade = rng.normal(6.0, 1.5, size=len(countries))
+    alpha = 3.0 + 0.2 * (trade - trade.mean()) + 0.3 * rng.standard_normal(len(countries))
+    rows = []
+    for c, country in enumerate(countries):
+        for p in range(3):
+            effect = 0.25 * rng.standard_normal()
+            n = int(rng.integers(20, 60))
+            x = rng.uniform(0.0, 4.0, size=n)
+            y = alpha[c] + effect - 0.3 * (x - 2.0) + 0.8 * rng.standard_normal(n)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "country_name": country,
+                        "party": f"{country}: Party {p + 1}",
+                        "antiauth": x,
+                        "china": y,
+                        "log_trade_china": trade[c],
+                    }
+                )
+            )
+    df = pd.concat(rows, ignore_index=True)
+    df["country_name"] = pd.Categorical(df["country_name"], categories=countries)
+    df["party"] = pd.Categorical(df["party"], categories=sorted(df["party"].unique()))
+    return df
