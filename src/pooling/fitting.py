@@ -1,0 +1,318 @@
+"""Sampling with fixed settings and a convergence gate.
+
+:func:`fit` wraps :func:`pymc.sample` with the settings used across the site
+(nutpie's NUTS, 2 chains, a fixed seed, no progress bars) and, by default,
+refuses to return a posterior that fails :func:`check_convergence`:
+
+* rank-normalised split R-hat <= 1.01 for every element of every variable;
+* bulk and tail effective sample size >= 400;
+* no divergent transitions after tuning.
+
+These are the thresholds recommended by Vehtari, Gelman, Simpson, Carpenter
+and Bürkner (2021), "Rank-normalization, folding, and localization: an
+improved R-hat for assessing convergence of MCMC", Bayesian Analysis 16(2).
+
+:func:`summarize` gives the posterior table used on the site (mean, sd, 94%
+HDI, ESS, R-hat) with rows named like ``alpha[Nigeria]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+__all__ = [
+    "DEFAULT_SEED",
+    "MAX_R_HAT",
+    "MIN_ESS",
+    "ConvergenceError",
+    "check_convergence",
+    "convergence_table",
+    "fit",
+    "summarize",
+]
+
+#: Seed used throughout (the course number, as in the original assignment).
+DEFAULT_SEED = 5650
+MAX_R_HAT = 1.01
+MIN_ESS = 400
+HDI_PROB = 0.94
+SUMMARY_COLUMNS = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat"]
+_SAMPLE_DIMS = ("chain", "draw")
+
+
+class ConvergenceError(RuntimeError):
+    """The posterior draws failed the convergence gate.
+
+    Attributes
+    ----------
+    problems
+        One line per offending element, e.g. ``"alpha[Nigeria]: r_hat = 1.03"``.
+    divergences
+        Number of divergent transitions after tuning.
+    idata
+        The draws that failed (so they can still be inspected), or ``None``.
+    """
+
+    def __init__(self, problems: Sequence[str], divergences: int = 0, idata=None, *, thresholds: str = ""):
+        self.problems = list(problems)
+        self.divergences = int(divergences)
+        self.idata = idata
+        lines = [f"the posterior draws failed the convergence checks{thresholds}:"]
+        lines += [f"  {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def _nutpie_available() -> bool:
+    return importlib.util.find_spec("nutpie") is not None
+
+
+def _resolve_sampler(sampler: str) -> str:
+    if sampler == "nutpie" and not _nutpie_available():
+        warnings.warn(
+            "nutpie is not installed; sampling with PyMC's own NUTS sampler instead",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "pymc"
+    return sampler
+
+
+def fit(
+    model: pm.Model,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+    random_seed: int = DEFAULT_SEED,
+    sampler: str = "nutpie",
+    check: bool = True,
+    var_names: Sequence[str] | None = None,
+    target_accept: float | None = None,
+    **kwargs,
+):
+    """Sample the posterior of ``model`` with NUTS and check convergence.
+
+    Parameters
+    ----------
+    model
+        A PyMC model (e.g. from :mod:`pooling.models`).
+    draws, tune, chains
+        Kept draws per chain, tuning steps per chain, number of chains.
+        Chains run in parallel on ``min(chains, os.cpu_count())`` cores.
+    random_seed
+        Integer seed. The same seed, model and settings give identical draws
+        (for both the nutpie and the PyMC sampler).
+    sampler
+        ``"nutpie"`` (default; falls back to ``"pymc"`` with a warning if
+        nutpie is not installed), ``"pymc"``, or any other value accepted by
+        ``pymc.sample(nuts_sampler=...)``.
+    check
+        Run :func:`check_convergence` on the result and raise
+        :class:`ConvergenceError` (carrying the draws in ``.idata``) if it
+        fails.
+    var_names
+        Variables the convergence check looks at (default: every variable in
+        the posterior). All variables are kept in the result either way.
+    target_accept
+        NUTS target acceptance rate (``None``: the sampler's default, 0.8).
+        Raising it to 0.95 or 0.99 shrinks the step size, which can remove a
+        few divergences, but reparameterising is usually the real fix.
+    **kwargs
+        Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
+        ``quiet=False``).
+
+    Returns
+    -------
+    xarray.DataTree
+        ArviZ data tree with groups ``posterior``, ``sample_stats``,
+        ``observed_data``, ``constant_data``.
+    """
+    sampler = _resolve_sampler(sampler)
+    if target_accept is not None:
+        if not 0.0 < float(target_accept) < 1.0:
+            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept}")
+        nuts = dict(kwargs.pop("nuts", None) or {})
+        nuts["target_accept"] = float(target_accept)
+        kwargs["nuts"] = nuts
+    kwargs.setdefault("quiet", True)
+    kwargs.setdefault("compute_convergence_checks", False)
+    kwargs.setdefault("progressbar", False)
+    cores = max(1, min(chains, os.cpu_count() or 1))
+    idata = pm.sample(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        random_seed=int(random_seed),
+        nuts_sampler=sampler,
+        model=model,
+        **kwargs,
+    )
+    if check:
+        check_convergence(idata, var_names=var_names)
+    return idata
+
+
+def _posterior_dataset(idata, var_names: Iterable[str] | None):
+    try:
+        posterior = idata["posterior"]
+    except KeyError:
+        raise ValueError("idata has no posterior group") from None
+    ds = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
+    if var_names is None:
+        return ds
+    names = [var_names] if isinstance(var_names, str) else list(var_names)
+    missing = [n for n in names if n not in ds.data_vars]
+    if missing:
+        raise ValueError(
+            f"variable(s) {', '.join(missing)} not in the posterior; "
+            f"available: {', '.join(map(str, ds.data_vars))}"
+        )
+    return ds[names]
+
+
+def _element_labels(da) -> list[tuple[str, tuple]]:
+    """(label, index) for every element of a variable, labels like ``alpha[Nigeria]``."""
+    dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+    if not dims:
+        return [(str(da.name), ())]
+    values = [
+        da.coords[d].values if d in da.coords else np.arange(da.sizes[d])
+        for d in dims
+    ]
+    out = []
+    for index in np.ndindex(*(len(v) for v in values)):
+        coord = ", ".join(str(values[k][i]) for k, i in enumerate(index))
+        out.append((f"{da.name}[{coord}]", index))
+    return out
+
+
+def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """R-hat, bulk ESS and tail ESS of every element of every posterior variable.
+
+    Rows are labelled like ``alpha[Nigeria]``; elements that are constant
+    across all draws (e.g. a fixed diagonal) get NaN and ``constant=True``.
+    """
+    ds = _posterior_dataset(idata, var_names)
+    rhat = ds.azstats.rhat(sample_dims=list(_SAMPLE_DIMS))
+    ess_bulk = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="bulk")
+    ess_tail = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="tail")
+    spread = ds.max(dim=list(_SAMPLE_DIMS)) - ds.min(dim=list(_SAMPLE_DIMS))
+    rows = []
+    for name in ds.data_vars:
+        da = ds[name]
+        other_dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+        arrays = {
+            "r_hat": rhat[name].transpose(*other_dims).values,
+            "ess_bulk": ess_bulk[name].transpose(*other_dims).values,
+            "ess_tail": ess_tail[name].transpose(*other_dims).values,
+            "spread": spread[name].transpose(*other_dims).values,
+        }
+        for label, index in _element_labels(da):
+            row = {key: float(np.asarray(arr)[index]) for key, arr in arrays.items()}
+            row["constant"] = bool(row.pop("spread") == 0)
+            row["label"] = label
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=["label", "r_hat", "ess_bulk", "ess_tail", "constant"])
+    return table.set_index("label").rename_axis(None)
+
+
+def _fmt(value: float, digits: int) -> str:
+    return "nan" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def check_convergence(
+    idata,
+    var_names: Sequence[str] | None = None,
+    *,
+    max_r_hat: float = MAX_R_HAT,
+    min_ess: float = MIN_ESS,
+) -> pd.DataFrame:
+    """Raise :class:`ConvergenceError` unless the draws pass the gate.
+
+    Checks every element of every posterior variable in ``var_names``
+    (default: all, including Deterministics and non-centred offsets): R-hat
+    at most ``max_r_hat``, bulk and tail ESS at least ``min_ess``; and that
+    ``sample_stats.diverging`` has no divergent transitions. Elements that
+    are constant across all draws are skipped; any other non-finite
+    diagnostic fails.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`convergence_table` when everything passes.
+
+    Raises
+    ------
+    ConvergenceError
+        Listing every offending element and value (``"alpha[Nigeria]: r_hat =
+        1.031"``) and the number of divergences; ``.idata`` holds the draws.
+    """
+    table = convergence_table(idata, var_names)
+    problems = []
+    divergences = 0
+    try:
+        stats = idata["sample_stats"]
+    except KeyError:
+        stats = None
+    if stats is not None and "diverging" in stats:
+        divergences = int(np.asarray(stats["diverging"].values).sum())
+    if divergences:
+        problems.append(f"{divergences} divergent transition(s) after tuning")
+    for label, row in table.iterrows():
+        if row["constant"]:
+            continue
+        r_hat = row["r_hat"]
+        if not (r_hat <= max_r_hat):
+            problems.append(f"{label}: r_hat = {_fmt(r_hat, 4)} (max {max_r_hat})")
+        for column in ("ess_bulk", "ess_tail"):
+            value = row[column]
+            if not (value >= min_ess):
+                problems.append(f"{label}: {column} = {_fmt(value, 0)} (min {min_ess:g})")
+    if problems:
+        thresholds = f" (r_hat <= {max_r_hat}, ess_bulk and ess_tail >= {min_ess:g}, no divergences)"
+        raise ConvergenceError(problems, divergences, idata, thresholds=thresholds)
+    return table
+
+
+def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Posterior summary: mean, sd, 94% HDI, bulk/tail ESS and R-hat.
+
+    Parameters
+    ----------
+    idata
+        Result of :func:`fit`.
+    var_names
+        Variables to include; default every posterior variable except the
+        standard-normal ``*_offset`` variables of non-centred models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%``, ``ess_bulk``,
+        ``ess_tail``, ``r_hat`` (unrounded floats); one row per element,
+        named like ``alpha[Nigeria]``.
+    """
+    ds = _posterior_dataset(idata, var_names)
+    if var_names is None:
+        var_names = [str(n) for n in ds.data_vars if not str(n).endswith("_offset")]
+    table = az.summary(
+        idata,
+        var_names=list(var_names),
+        ci_prob=HDI_PROB,
+        ci_kind="hdi",
+        round_to="none",
+    )
+    lower = f"hdi{int(HDI_PROB * 100)}_lb"
+    upper = f"hdi{int(HDI_PROB * 100)}_ub"
+    table = pd.DataFrame(table).rename(columns={lower: "hdi_3%", upper: "hdi_97%"})
+    return table[SUMMARY_COLUMNS].astype(float)
