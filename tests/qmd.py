@@ -381,7 +381,7 @@ def inputs_fingerprint() -> str:
     """Hash of everything outside a chapter that can change its results."""
     digest = hashlib.sha256()
     files = sorted((ROOT / "src" / "pooling").rglob("*.py")) + sorted(
-        p for p in (ROOT / "data").rglob("*") if p.is_file()
+        p for p in (ROOT / "data").rglob("*") if p.is_file() and p.suffix != ".md"
     )
     files += [ROOT / "uv.lock", Path(__file__).resolve()]
     for path in files:
@@ -520,7 +520,13 @@ def _run(doc: QmdDocument, nb: nbformat.NotebookNode, timeout: int) -> nbformat.
     )
     setup = nbformat.v4.new_code_cell(KERNEL_PREAMBLE + f"\n_check_environment({sys.prefix!r})\n")
     with client.setup_kernel(env=_kernel_env()):
-        client.execute_cell(setup, -1, store_history=False)
+        # nbclient writes an executed cell back into the notebook at its index, so the
+        # preamble runs as a temporary last cell, removed again before the real cells.
+        executed.cells.append(setup)
+        try:
+            client.execute_cell(setup, len(executed.cells) - 1, store_history=False)
+        finally:
+            executed.cells.pop()
         if any(o.get("output_type") == "error" for o in setup.outputs):
             raise ChapterExecutionError(f"{doc.name}: kernel set-up failed:\n" + _format_errors(setup))
         code_cells = [c for c in executed.cells if c.cell_type == "code"]
@@ -564,8 +570,8 @@ def _transplant_outputs(source: nbformat.NotebookNode, executed: nbformat.Notebo
     return merged
 
 
-def execute_qmd(path: str | Path, *, timeout: int = 900, use_cache: bool | None = None
-                ) -> ExecutionResult:
+def execute_qmd(path: str | Path, *, timeout: int = 900, use_cache: bool | None = None,
+                cache_dir: Path = JUPYTER_CACHE_DIR) -> ExecutionResult:
     """Execute the evaluated cells of a .qmd in a fresh kernel (or read them from the cache)."""
     doc = parse_qmd(path)
     use_cache = _use_cache() if use_cache is None else use_cache
@@ -575,7 +581,7 @@ def execute_qmd(path: str | Path, *, timeout: int = 900, use_cache: bool | None 
         from jupyter_cache import get_cache
 
         with _locked("jupyter-cache"):
-            cache = get_cache(JUPYTER_CACHE_DIR)
+            cache = get_cache(cache_dir)
             try:
                 _, merged = cache.merge_match_into_notebook(nb)
             except KeyError:
@@ -587,7 +593,8 @@ def execute_qmd(path: str | Path, *, timeout: int = 900, use_cache: bool | None 
     executed = _run(doc, nb, timeout)
     seconds = time.perf_counter() - start
     result_nb = _transplant_outputs(nb, executed)
-    _record_timing(doc.name, seconds)
+    if doc.path.resolve().is_relative_to(ROOT):
+        _record_timing(doc.name, seconds)
 
     if cache is not None:
         from jupyter_cache.base import CacheBundleIn

@@ -1,0 +1,57 @@
+"""Run each chapter's code the way a student copying the code blocks would.
+
+All evaluated ```{python} cells of a page, in order, become one script that runs
+with the project's Python in a clean interpreter (`python script.py`), in an empty
+temporary directory, with matplotlib's non-interactive Agg backend. Anything that
+only works inside Jupyter or Quarto (magics, shell escapes, a bare `display`,
+`ojs_define` without a guard) fails here. A passing run is remembered in
+tests/.cache/student-view (keyed by the script and the inputs fingerprint).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import qmd
+from test_site import listed_pages
+
+ROOT = qmd.ROOT
+
+
+def pages_with_code() -> list[str]:
+    return [
+        page for page in listed_pages()
+        if (ROOT / page).exists() and qmd.parse_qmd(ROOT / page).evaluated_cells
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", pages_with_code())
+def test_student_can_run_the_code_as_a_script(page, tmp_path):
+    doc = qmd.parse_qmd(ROOT / page)
+    problems = qmd.ipython_only_syntax(doc)
+    assert not problems, "\n".join(problems)
+
+    script = qmd.student_script(doc)
+    marker = qmd.STUDENT_CACHE_DIR / f"{qmd.student_cache_key(script)}.ok"
+    if qmd._use_cache() and marker.exists():
+        return
+
+    script_path = tmp_path / (doc.path.stem + ".py")
+    script_path.write_text(script, encoding="utf-8")
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore::UserWarning")
+    completed = subprocess.run(
+        [sys.executable, str(script_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
+    )
+    assert completed.returncode == 0, (
+        f"{page}: the code blocks, run in order as one script, failed "
+        f"(exit code {completed.returncode}). The script is {script_path}.\n"
+        f"--- stderr (last 4000 characters) ---\n{completed.stderr[-4000:]}"
+    )
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(page + "\n")
