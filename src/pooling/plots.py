@@ -33,6 +33,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import xarray as xr
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyArrowPatch
@@ -62,6 +63,7 @@ __all__ = [
     "pooling_panels",
     "population_parameters",
     "ppc_plot",
+    "quantile_bins",
     "rank_plot",
     "shrinkage_plot",
     "trace_plot",
@@ -255,6 +257,23 @@ def _parse_line(line: Any) -> tuple[float, float, float, str]:
     return (*values, label)
 
 
+def quantile_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index (0 .. n_bins - 1) of each value, for equal-count bins that never split ties.
+
+    Each distinct value goes to the bin that holds the midpoint of its share of the
+    empirical distribution (``floor(n_bins * mid-CDF)``). For continuous data this is the
+    usual quantile binning; for a discrete scale, a value held by many rows gets a bin of its
+    own and bins whose quantile edges would coincide are merged, so fewer than ``n_bins``
+    (non-empty) bins may come out.
+    """
+    values = np.asarray(values, dtype=float)
+    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    total = counts.sum()
+    mid_cdf = (np.cumsum(counts) - counts / 2) / total
+    value_bin = np.minimum((mid_cdf * n_bins).astype(int), n_bins - 1)
+    return value_bin[inverse]
+
+
 def binned_scatter(
     data: pd.DataFrame,
     *,
@@ -273,10 +292,10 @@ def binned_scatter(
     ----------
     data : DataFrame with numeric columns ``x`` and ``y`` (rows with a missing value in
         either column are dropped).
-    n_bins : number of quantile bins requested. Bin edges are the quantiles of ``x`` at
-        ``0, 1/n_bins, ..., 1``; repeated edges (common for a discrete index such as
-        ``antiauth``, which moves in steps of 0.25) are merged, so fewer bins may be drawn.
-        At least two rows per requested bin are required.
+    n_bins : number of quantile (equal-count) bins requested. Rows with the same ``x``
+        always share a bin, so on a discrete index such as ``antiauth`` (steps of 0.25) bins
+        whose edges would repeat are merged and fewer bins may be drawn
+        (see :func:`quantile_bins`). At least two rows per requested bin are required.
     line : optional fitted line ``(intercept_at_x_mean, slope, x_mean)`` -- the centred
         parameterisation used by the models: ``y = intercept + slope * (x - x_mean)`` -- or a
         dict with keys ``intercept``, ``slope``, ``x_mean`` and optionally ``label``.
@@ -305,13 +324,12 @@ def binned_scatter(
 
     xv = df[x].to_numpy()
     yv = df[y].to_numpy()
-    edges = np.unique(np.quantile(xv, np.linspace(0.0, 1.0, n_bins + 1)))
-    if len(edges) < 3:
+    bin_id = quantile_bins(xv, n_bins)
+    if len(np.unique(bin_id)) < 2:
         raise ValueError(
             f"{func}: column {x!r} has {len(np.unique(xv))} distinct value(s), too few to "
             "form at least two quantile bins"
         )
-    bin_id = np.clip(np.searchsorted(edges, xv, side="left") - 1, 0, len(edges) - 2)
     stats = (
         pd.DataFrame({"bin": bin_id, "x": xv, "y": yv})
         .groupby("bin")
@@ -1150,7 +1168,7 @@ def forest_plot(
     import arviz_plots as azp
 
     var_names = _as_list(var_names)
-    if isinstance(idatas, Mapping):
+    if isinstance(idatas, Mapping) and not isinstance(idatas, xr.DataTree):
         if not idatas:
             raise ValueError("forest_plot: `idatas` is an empty dict")
         for name, dt in idatas.items():
