@@ -43,7 +43,7 @@ def test_student_can_run_the_code_as_a_script(page, tmp_path):
 
     script_path = tmp_path / (doc.path.stem + ".py")
     script_path.write_text(script, encoding="utf-8")
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore::UserWarning")
+    env = dict(os.environ, MPLBACKEND="Agg")
     completed = subprocess.run(
         [sys.executable, str(script_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
