@@ -487,6 +487,16 @@ def test_lines_from_posterior(idata):
         idata, x_center={"Nigeria": 1.0, "Tanzania": 2.0, "Zudan": 3.0}
     )
     assert per_group["x_center"].tolist() == [1.0, 2.0, 3.0]
+    # without x_center, the centre stored by the model builders is used
+    stored = azb.from_dict(
+        {"posterior": {"alpha": idata.posterior["alpha"].values,
+                       "beta": idata.posterior["beta"].values},
+         "constant_data": {"predictor_mean": np.array(2.5)}},
+        dims={"alpha": ["country"]}, coords={"country": ["Nigeria", "Tanzania", "Zudan"]},
+    )
+    assert plots.lines_from_posterior(stored)["x_center"].tolist() == [2.5, 2.5, 2.5]
+    with pytest.raises(ValueError, match="x_center"):
+        plots.lines_from_posterior(idata)
 
 
 # ------------------------------------------------------------------------------------------

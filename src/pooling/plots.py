@@ -103,8 +103,8 @@ SHORT_NAMES: dict[str, str] = {
     "log_uranium": "log uranium",
 }
 
-_DEFAULT_INTERCEPT_LABEL = "Country intercept: expected china score (1–5) at mean antiauth"
-_DEFAULT_SLOPE_LABEL = "Slope: change in china (1–5) per 1-point increase in antiauth"
+_DEFAULT_INTERCEPT_LABEL = "Intercept at mean antiauth (china, 1–5 score)"
+_DEFAULT_SLOPE_LABEL = "Slope (china points per antiauth point)"
 
 
 # ------------------------------------------------------------------------------------------
@@ -342,11 +342,11 @@ def binned_scatter(
     with style_context():
         created = ax is None
         fig, ax = _new_axes(ax, (7.0, 5.0))
-        ax.axvline(x_mean, color=GREY, linestyle="--", linewidth=1.2,
-                   label=f"Overall mean of {x} ({x_mean:.2f})", zorder=1)
-        ax.axhline(y_mean, color=GREY, linestyle=(0, (5, 2, 1, 2)), linewidth=1.2,
-                   label=f"Overall mean of {y} ({y_mean:.2f})", zorder=1)
-        ax.errorbar(
+        means_x = ax.axvline(x_mean, color=GREY, linestyle="--", linewidth=1.2,
+                             label=f"Overall mean of {x} ({x_mean:.2f})", zorder=1)
+        means_y = ax.axhline(y_mean, color=GREY, linestyle=(0, (5, 2, 1, 2)), linewidth=1.2,
+                             label=f"Overall mean of {y} ({y_mean:.2f})", zorder=1)
+        bins = ax.errorbar(
             stats["x"], stats["mean"], yerr=half_width, fmt="o", color=BLUE,
             markersize=6.5, elinewidth=1.6, markeredgecolor="white", markeredgewidth=0.8,
             label=f"Mean of {y} in {len(stats)} quantile bins of {x} (±95% interval)",
@@ -354,18 +354,17 @@ def binned_scatter(
         )
         if parsed_line is not None:
             a, b, c, lab = parsed_line
-            style = pooling_style(lab, index=1)
-            ax.axline((c, a), slope=b, color=style["color"], linestyle=style["linestyle"],
-                      linewidth=2.0, label=lab, zorder=2)
+            st = pooling_style(lab, index=1)
+            fit = ax.axline((c, a), slope=b, color=st["color"], linestyle=st["linestyle"],
+                            linewidth=2.0, label=lab, zorder=2)
         ax.set_xlabel(x_label or _axis_label(x))
         ax.set_ylabel(y_label or _axis_label(y))
         ax.set_title(
             title or f"{_sentence(_short(y))} by {_short(x)}: binned means with 95% intervals"
         )
-        handles, _ = ax.get_legend_handles_labels()
-        # legend order: bin means, fitted line, then the two reference lines
-        means_x, means_y, bins, *fit = handles
-        _legend(fig, ax, [bins, *fit, means_x, means_y], created, ncols=2)
+        # legend, column by column: bin means and fitted line, then the reference lines
+        handles = [bins, fit, means_x, means_y] if parsed_line else [bins, means_x, means_y]
+        _legend(fig, ax, handles, created, ncols=2)
     return fig, ax
 
 
@@ -558,7 +557,7 @@ def caterpillar(
 def lines_from_posterior(
     idata: Any,
     *,
-    x_center: float | Mapping[Any, float] | pd.Series,
+    x_center: float | Mapping[Any, float] | pd.Series | None = None,
     intercept: str = "alpha",
     slope: str = "beta",
     group_dim: str = "country",
@@ -570,7 +569,9 @@ def lines_from_posterior(
     idata : ArviZ DataTree or posterior Dataset.
     x_center : the value of the predictor at which ``intercept`` applies (the models centre
         the predictor): one number (overall mean) or group -> number (each group's own mean,
-        for the no-pooling model with varying slopes).
+        for the no-pooling model with varying slopes). Default: read from the posterior's
+        ``constant_data`` (``predictor_group_mean`` if present, else ``predictor_mean``), where
+        the ``pooling.models`` builders store it.
     intercept, slope : variable names; each either scalar or with dim ``group_dim``.
 
     Returns
@@ -579,6 +580,8 @@ def lines_from_posterior(
     otherwise a DataFrame indexed by group with columns ``intercept``, ``slope``, ``x_center``.
     """
     func = "lines_from_posterior"
+    if x_center is None:
+        x_center = _stored_center(idata, group_dim, func)
     means = {}
     for key, var in (("intercept", intercept), ("slope", slope)):
         da = _posterior_var(idata, var, func)
@@ -610,6 +613,21 @@ def lines_from_posterior(
             raise ValueError(f"{func}: `x_center` has no value for group(s) {missing}")
         table["x_center"] = centers.reindex(table.index).astype(float)
     return table
+
+
+def _stored_center(idata: Any, group_dim: str, func: str):
+    const = None
+    if hasattr(idata, "children") and "constant_data" in idata.children:
+        const = idata["constant_data"].to_dataset()
+    if const is not None and "predictor_group_mean" in const:
+        da = const["predictor_group_mean"]
+        return pd.Series(da.values, index=[str(v) for v in da[group_dim].values])
+    if const is not None and "predictor_mean" in const:
+        return float(const["predictor_mean"].values)
+    raise ValueError(
+        f"{func}: pass `x_center`: the posterior has no constant_data['predictor_mean'] "
+        "(models built with pooling.models store it)"
+    )
 
 
 def _line_for(table: Any, grp: Any, label: str) -> tuple[float, float, float]:
@@ -1127,8 +1145,7 @@ def rank_plot(
     var_names: str | Sequence[str] | None = None,
     *,
     coords: Mapping[str, Any] | None = None,
-    title: str | None = "Rank plots: each chain's fractional-rank ECDF minus uniform "
-    "(flat lines = chains agree)",
+    title: str | None = "Rank plots by chain (lines near 0 = chains agree)",
     **kwargs: Any,
 ):
     """``arviz_plots.plot_rank``: fractional-rank Δ-ECDF per chain with a uniformity test.
@@ -1189,6 +1206,10 @@ def forest_plot(
             title = (f"{_title_join(names) + ': p' if names else 'P'}osterior means, 50% "
                      f"(thick) and {hdi_prob:.0%} (thin) HDIs")
         fig, axes = _finish(pc, title)
+        # ArviZ sizes the figure from its own rules; keep it readable on a web page
+        n_labels = max(1, len(axes[0].texts))
+        fig.set_size_inches(9.0, min(fig.get_figheight(),
+                                     1.8 + 0.17 * n_labels * max(1, len(names))))
         if names:
             fig.legend(handles=[Line2D([], [], color=c, linewidth=2.5, marker="o",
                                        markerfacecolor="white", label=nm)
