@@ -98,3 +98,44 @@ def synthetic_three_level() -> pd.DataFrame:
     df["country_name"] = pd.Categorical(df["country_name"], categories=countries)
     df["party"] = pd.Categorical(df["party"], categories=sorted(df["party"].unique()))
     return df
+
+
+@pytest.fixture
+def groups_factory():
+    """The generator behind ``synthetic_groups``, for tests that need other sizes or truths."""
+    return make_groups
+
+
+def make_idata(posterior: dict, *, constant_data: dict | None = None, diverging=None, coords=None, dims=None):
+    """Hand-made ArviZ data tree: ``posterior`` maps names to arrays shaped (chain, draw, ...)."""
+    import arviz as az
+
+    groups = {"posterior": posterior}
+    if constant_data is not None:
+        groups["constant_data"] = constant_data
+    if diverging is not None:
+        groups["sample_stats"] = {"diverging": np.asarray(diverging, dtype=bool)}
+    return az.from_dict(groups, coords=coords or {}, dims=dims or {})
+
+
+@pytest.fixture
+def idata_factory():
+    """Build small hand-made posteriors (see :func:`make_idata`)."""
+    return make_idata
+
+
+@pytest.fixture(scope="session")
+def synthetic_fits():
+    """Complete, no and (centred) partial pooling fitted once per session to ``synthetic_groups``."""
+    from pooling import fitting, models
+
+    data = make_groups([4, 8, 15, 30, 60, 120, 250, 400])
+    partial_model = models.partial_pooling(data, parameterization="centered")
+    settings = {"draws": 1000, "tune": 1000, "chains": 2, "random_seed": 11}
+    return {
+        "data": data,
+        "partial_model": partial_model,
+        "partial": fitting.fit(partial_model, **settings),
+        "no_pooling": fitting.fit(models.no_pooling(data), **settings),
+        "complete": fitting.fit(models.complete_pooling(data), **settings),
+    }
