@@ -44,7 +44,6 @@ from pooling.style import (
     BLUE,
     GREY,
     LIGHT_GREY,
-    POOLING_COLORS,
     VERMILLION,
     pooling_style,
     style_context,
@@ -774,7 +773,6 @@ def pooling_panels(
                 )
             fig = all_axes[0].figure
             ncols_used = len(all_axes) if np.ndim(ax) < 2 else np.shape(ax)[1]
-            nrows = math.ceil(len(all_axes) / ncols_used)
         axes = all_axes[:n_panels]
 
         for k, (g, panel) in enumerate(zip(groups, axes)):
