@@ -1,0 +1,638 @@
+"""Sampling speed: the course assignment's PyMC code as written against the pooling library.
+
+For each data set (the simulated survey with Zudan and Zudania, and radon),
+each model (varying intercepts = partial pooling, and varying intercepts and
+slopes) and each variant, the script times building the model plus sampling
+it (compilation included) with :func:`time.perf_counter` and reports
+
+    effective samples per second = min bulk ESS over all free parameters / wall time
+
+Variants
+--------
+``seed``
+    The assignment's code as a student following it would write it
+    (see :func:`seed_partial_pooling` and :func:`seed_varying_slopes`): the
+    predictor enters raw, as in the assignment's Parts 3.1 and 3.3 and as its
+    Part 3.4 plotting cell requires (``alpha + beta * x`` at raw ``x``);
+    centred hierarchical parameterisation; the priors in the assignment's
+    style; ``pm.sample(random_seed=5650)`` with every sampler argument at
+    its default. In PyMC 6 that default is the nutpie sampler (numba backend)
+    whenever nutpie is installed, with nutpie's default number of tuning
+    steps; so this row measures what the assignment's code does *today*.
+``seed_pymc_nuts``
+    The same code with ``nuts_sampler="pymc"``: PyMC's own NUTS sampler,
+    which was ``pm.sample``'s default when the assignment was written
+    (PyMC 5). Context only; the ratios are reported against both rows.
+``library_default``
+    ``pooling.fitting.fit(pooling.models.<builder>(df, ...))`` with every
+    option at its default.
+``library_fastest``
+    The library's fastest configuration for that model: the Gaussian
+    likelihood written in per-group sufficient statistics
+    (``likelihood="sufficient"``) where the builder offers it, sampled with
+    nutpie through ``pooling.fitting.fit``.
+``library_frozen``
+    ``library_fastest`` plus ``compile_kwargs={"freeze_model": True}``
+    passed through ``fit`` to nutpie, which compiles the data as constants;
+    on this machine that roughly halves nutpie's (numba) compile time, which
+    dominates the wall time of every model here.
+
+Besides wall time the script records the CPU time of the process and its
+child processes, and the load average, because on a shared machine wall
+time also measures whoever else is using the cores.
+
+Before any timing the script samples one tiny model with each sampler once,
+so that process-wide just-in-time compilation (numba's own start-up, which
+costs several seconds once per Python process) is not charged to whichever
+model happens to be timed first. A student's notebook pays that cost once,
+in Part 3.1, long before Part 3.4. Per-model compilation stays inside the
+timing.
+
+Usage::
+
+    python benchmarks/sampling_speed.py                  # full run, writes benchmarks/results.json
+    python benchmarks/sampling_speed.py --quick          # 200 draws/200 tuning steps, smoke test
+    python benchmarks/sampling_speed.py --models partial_pooling --datasets radon
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SEED = 5650  # the assignment's random_seed
+QUICK_DRAWS = 200
+QUICK_TUNE = 200
+
+MODELS = ("partial_pooling", "varying_slopes")
+VARIANTS = ("seed", "seed_pymc_nuts", "library_default", "library_fastest", "library_frozen")
+BASELINES = ("seed", "seed_pymc_nuts")
+DEFAULT_VARIANTS = VARIANTS
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Columns of one data set in the roles the models use."""
+
+    outcome: str
+    predictor: str
+    group: str
+    group_dim: str
+
+
+SPECS = {
+    "survey": DatasetSpec(outcome="china", predictor="antiauth", group="country_name", group_dim="country"),
+    "radon": DatasetSpec(outcome="log_radon", predictor="floor", group="county", group_dim="county"),
+}
+
+
+def load_datasets(names: Sequence[str]) -> dict[str, tuple[pd.DataFrame, DatasetSpec]]:
+    """The benchmark data: the survey *with* Zudan and Zudania (as in the
+    assignment's Part 3.4) and radon."""
+    from pooling import data as pdata
+
+    loaders = {
+        "survey": lambda: pdata.load_survey(with_new_countries=True),
+        "radon": pdata.load_radon,
+    }
+    unknown = [n for n in names if n not in loaders]
+    if unknown:
+        raise ValueError(f"unknown data set(s) {unknown}; choose from {sorted(loaders)}")
+    return {name: (loaders[name](), SPECS[name]) for name in names}
+
+
+# --------------------------------------------------------------------------
+# The assignment's code, as a student would write it
+# --------------------------------------------------------------------------
+
+
+def _seed_inputs(df: pd.DataFrame, spec: DatasetSpec):
+    # The assignment reads a CSV (plain strings) and calls .factorize(): groups
+    # in order of appearance, codes as a NumPy array.
+    group_idx, group_names = df[spec.group].astype(str).factorize()
+    return (
+        df[spec.predictor].to_numpy(dtype=float),
+        df[spec.outcome].to_numpy(dtype=float),
+        group_idx,
+        group_names,
+    )
+
+
+def seed_partial_pooling(df: pd.DataFrame, spec: DatasetSpec):
+    """The assignment's Part 3.4 (adaptive pooling) filled in.
+
+    Starts from the assignment's template cell ``Q3.4a-response`` and takes
+    each missing line from the code the assignment gives: intercept and slope
+    priors ``Normal(0, sigma=10)`` and the residual sd ``Exponential(1)``
+    from Part 3.3, the between-group sd ``Uniform(0, 5)`` from Part 3.1's
+    ``sigma_y``; centred ``alpha ~ Normal(mu_a, sigma_a)``; the raw predictor
+    in the mean, as in Part 3.3's ``alpha[country_idx] + beta * antiauth``.
+    """
+    import pymc as pm
+
+    x_vals, y_vals, group_idx, group_names = _seed_inputs(df, spec)
+    coords = {"country": group_names}
+    with pm.Model(coords=coords) as adaptive_model:
+        antiauth = pm.Data("antiauth", x_vals, dims="obs_id")
+        country_idx = pm.Data("country_idx", group_idx, dims="obs_id")
+
+        mu_a = pm.Normal("mu_a", mu=0, sigma=10)
+        sigma_a = pm.Uniform("sigma_a", 0, 5)
+
+        alpha = pm.Normal("alpha", mu=mu_a, sigma=sigma_a, dims="country")
+
+        beta = pm.Normal("beta", mu=0, sigma=10)
+
+        sd_y = pm.Exponential("sd_y", 1)
+
+        mu_y = alpha[country_idx] + beta * antiauth
+
+        pm.Normal("china", mu=mu_y, sigma=sd_y, observed=y_vals, dims="obs_id")
+    return adaptive_model
+
+
+def seed_varying_slopes(df: pd.DataFrame, spec: DatasetSpec):
+    """The natural extension of Part 3.4 to varying slopes, in the same style.
+
+    Intercepts and slopes each get their own centred normal prior (no
+    correlation), with the same prior families as :func:`seed_partial_pooling`.
+    """
+    import pymc as pm
+
+    x_vals, y_vals, group_idx, group_names = _seed_inputs(df, spec)
+    coords = {"country": group_names}
+    with pm.Model(coords=coords) as vs_model:
+        antiauth = pm.Data("antiauth", x_vals, dims="obs_id")
+        country_idx = pm.Data("country_idx", group_idx, dims="obs_id")
+
+        mu_a = pm.Normal("mu_a", mu=0, sigma=10)
+        sigma_a = pm.Uniform("sigma_a", 0, 5)
+        mu_b = pm.Normal("mu_b", mu=0, sigma=10)
+        sigma_b = pm.Uniform("sigma_b", 0, 5)
+
+        alpha = pm.Normal("alpha", mu=mu_a, sigma=sigma_a, dims="country")
+        beta = pm.Normal("beta", mu=mu_b, sigma=sigma_b, dims="country")
+
+        sd_y = pm.Exponential("sd_y", 1)
+
+        mu_y = alpha[country_idx] + beta[country_idx] * antiauth
+
+        pm.Normal("china", mu=mu_y, sigma=sd_y, observed=y_vals, dims="obs_id")
+    return vs_model
+
+
+SEED_BUILDERS: dict[str, Callable] = {
+    "partial_pooling": seed_partial_pooling,
+    "varying_slopes": seed_varying_slopes,
+}
+
+# Quantities present in every variant, by name in the seed code -> library name.
+SHARED_NAMES = {
+    "partial_pooling": {"mu_a": "mu_alpha", "sigma_a": "sigma_alpha", "alpha": "alpha", "beta": "beta", "sd_y": "sigma_y"},
+    "varying_slopes": {
+        "mu_a": "mu_alpha",
+        "mu_b": "mu_beta",
+        "sigma_a": "sigma_alpha",
+        "sigma_b": "sigma_beta",
+        "alpha": "alpha",
+        "beta": "beta",
+        "sd_y": "sigma_y",
+    },
+}
+
+
+class Timer:
+    """Wall time (``time.perf_counter``) and CPU time of this process and its children."""
+
+    @staticmethod
+    def _cpu() -> float:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def __enter__(self):
+        self.cpu = self.wall = float("nan")
+        self._cpu0 = self._cpu()
+        self._wall0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self._wall0
+        self.cpu = self._cpu() - self._cpu0
+        return False
+
+
+def run_seed(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, nuts_sampler=None, random_seed=SEED,
+             draws=None, tune=None):
+    """Build and sample the seed model; return (model, idata, Timer)."""
+    import pymc as pm
+
+    kwargs = {"random_seed": random_seed, "progressbar": False}
+    if nuts_sampler is not None:
+        kwargs["nuts_sampler"] = nuts_sampler
+    if draws is not None:
+        kwargs["draws"] = draws
+    if tune is not None:
+        kwargs["tune"] = tune
+    with Timer() as timer:
+        model = SEED_BUILDERS[model_name](df, spec)
+        with model:
+            idata = pm.sample(**kwargs)
+    return model, idata, timer
+
+
+# --------------------------------------------------------------------------
+# The library
+# --------------------------------------------------------------------------
+
+
+def _builder(model_name: str):
+    from pooling import models
+
+    return getattr(models, model_name)
+
+
+def _accepts(func, argument: str) -> bool:
+    import inspect
+
+    return argument in inspect.signature(func).parameters
+
+
+def library_options(model_name: str, variant: str) -> dict:
+    """Builder keyword arguments of a library variant (beyond the column names)."""
+    if variant == "library_default":
+        return {}
+    if variant in ("library_fastest", "library_frozen"):
+        builder = _builder(model_name)
+        return {"likelihood": "sufficient"} if _accepts(builder, "likelihood") else {}
+    raise ValueError(f"not a library variant: {variant!r}")
+
+
+def run_library(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, variant: str, random_seed=SEED,
+                draws=None, tune=None):
+    """Build with ``pooling.models`` and sample with ``pooling.fitting.fit``; return (model, idata, Timer)."""
+    from pooling import fitting
+
+    options = library_options(model_name, variant)
+    fit_kwargs = {"random_seed": random_seed, "check": False}
+    if variant == "library_frozen":
+        fit_kwargs["compile_kwargs"] = {"freeze_model": True}
+    if draws is not None:
+        fit_kwargs["draws"] = draws
+    if tune is not None:
+        fit_kwargs["tune"] = tune
+    builder = _builder(model_name)
+    with Timer() as timer:
+        model = builder(
+            df, outcome=spec.outcome, predictor=spec.predictor, group=spec.group, group_dim=spec.group_dim, **options
+        )
+        idata = fitting.fit(model, **fit_kwargs)
+    return model, idata, timer
+
+
+# --------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------
+
+
+def _ess_by_variable(idata, names: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """Minimum bulk ESS of each variable over its elements, with the element's label."""
+    import arviz as az
+
+    out = {}
+    ess = az.ess(idata, var_names=list(names), method="bulk")
+    dataset = ess.to_dataset() if hasattr(ess, "to_dataset") else ess
+    for name in names:
+        da = dataset[name]
+        values = np.asarray(da.values, dtype=float)
+        if values.ndim == 0:
+            out[name] = (float(values), name)
+            continue
+        flat = int(np.nanargmin(values))
+        where = np.unravel_index(flat, values.shape)
+        labels = [str(da[dim].values[i]) if dim in da.coords else str(i) for dim, i in zip(da.dims, where)]
+        out[name] = (float(values[where]), f"{name}[{', '.join(labels)}]")
+    return out
+
+
+def measure(model, idata, wall: float, shared_names: Sequence[str], cpu: float = float("nan")) -> dict:
+    """ESS per second (min over free parameters) and convergence diagnostics of one run."""
+    import arviz as az
+
+    free = [rv.name for rv in model.free_RVs]
+    by_var = _ess_by_variable(idata, free)
+    worst_var = min(by_var, key=lambda k: by_var[k][0])
+    min_ess, where = by_var[worst_var]
+    shared_present = [n for n in shared_names if n in idata.posterior.data_vars]
+    shared = _ess_by_variable(idata, shared_present) if shared_present else {}
+    min_shared = min((v[0] for v in shared.values()), default=float("nan"))
+    rhat = az.rhat(idata, var_names=free)
+    rhat_ds = rhat.to_dataset() if hasattr(rhat, "to_dataset") else rhat
+    max_rhat = max(float(np.nanmax(np.asarray(rhat_ds[n].values))) for n in free)
+    divergences = int(np.asarray(idata.sample_stats["diverging"].values).sum())
+    draws = int(idata.posterior.sizes["draw"])
+    chains = int(idata.posterior.sizes["chain"])
+    return {
+        "wall_time_s": wall,
+        "cpu_time_s": cpu,
+        "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", float("nan"))),
+        "min_ess_bulk": min_ess,
+        "min_ess_parameter": where,
+        "ess_per_s": min_ess / wall,
+        "ess_per_cpu_s": min_ess / cpu if cpu > 0 else float("nan"),
+        "min_ess_bulk_shared": min_shared,
+        "ess_per_s_shared": min_shared / wall,
+        "max_r_hat": max_rhat,
+        "divergences": divergences,
+        "chains": chains,
+        "draws": draws,
+        "free_parameters": free,
+    }
+
+
+def machine_info() -> dict:
+    """CPU model (from /proc/cpuinfo), core count and software versions."""
+    import nutpie
+    import pymc
+    import pytensor
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count()
+    return {
+        "cpu_model": cpu,
+        "cores": cores,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "pymc": pymc.__version__,
+        "pytensor": pytensor.__version__,
+        "nutpie": nutpie.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def warm_up(variants: Sequence[str]) -> None:
+    """Sample a tiny model once per sampler so one-off JIT start-up is not timed."""
+    import pymc as pm
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=20)
+    samplers = {"nutpie"}
+    if "seed_pymc_nuts" in variants:
+        samplers.add("pymc")
+    for sampler in sorted(samplers):
+        with pm.Model():
+            mu = pm.Normal("mu", 0, 1)
+            sd = pm.Exponential("sd", 1)
+            pm.Normal("y", mu, sd, observed=y)
+            pm.sample(draws=50, tune=50, chains=2, nuts_sampler=sampler, progressbar=False, random_seed=1)
+
+
+def run_benchmark(
+    datasets: dict[str, tuple[pd.DataFrame, DatasetSpec]],
+    *,
+    models: Sequence[str] = MODELS,
+    variants: Sequence[str] = DEFAULT_VARIANTS,
+    draws: int | None = None,
+    tune: int | None = None,
+    repeats: int = 1,
+    warmup: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Time every (data set, model, variant) ``repeats`` times; return the results dict.
+
+    ``draws``/``tune`` of ``None`` keep each variant's own defaults (the
+    seed's ``pm.sample()`` defaults, the library's ``fit`` defaults).
+    Repeat ``r`` uses random seed ``5650 + r`` for every variant.
+    """
+    for m in models:
+        if m not in MODELS:
+            raise ValueError(f"unknown model {m!r}; choose from {MODELS}")
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"unknown variant {v!r}; choose from {VARIANTS}")
+    if warmup:
+        log("warming up the samplers (not timed) ...")
+        warm_up(variants)
+    runs = []
+    for repeat in range(repeats):
+        seed = SEED + repeat
+        for ds_name, (df, spec) in datasets.items():
+            n_groups = int(df[spec.group].nunique())
+            for model_name in models:
+                shared_seed = list(SHARED_NAMES[model_name])
+                shared_lib = list(SHARED_NAMES[model_name].values())
+                for variant in variants:
+                    load_before = os.getloadavg()[0]
+                    if variant.startswith("seed"):
+                        sampler = "pymc" if variant == "seed_pymc_nuts" else None
+                        model, idata, timer = run_seed(
+                            model_name, df, spec, nuts_sampler=sampler, random_seed=seed, draws=draws, tune=tune
+                        )
+                        shared = shared_seed
+                        options = {"nuts_sampler": sampler or "pm.sample default"}
+                    else:
+                        model, idata, timer = run_library(
+                            model_name, df, spec, variant=variant, random_seed=seed, draws=draws, tune=tune
+                        )
+                        shared = shared_lib
+                        options = library_options(model_name, variant)
+                        if variant == "library_frozen":
+                            options = {**options, "compile_kwargs": {"freeze_model": True}}
+                        try:
+                            from pooling.models import model_spec
+
+                            options = {**options, "parameterization": model_spec(model).parameterization}
+                        except Exception:  # pragma: no cover - metadata is optional here
+                            pass
+                    record = {
+                        "dataset": ds_name,
+                        "model": model_name,
+                        "variant": variant,
+                        "repeat": repeat,
+                        "random_seed": seed,
+                        "n_obs": int(len(df)),
+                        "n_groups": n_groups,
+                        "options": options,
+                        **measure(model, idata, timer.wall, shared, cpu=timer.cpu),
+                        "load_average_before": load_before,
+                        "load_average_after": os.getloadavg()[0],
+                    }
+                    runs.append(record)
+                    log(
+                        f"{ds_name:>7} {model_name:>16} {variant:>16}  wall {timer.wall:7.2f} s  "
+                        f"cpu {timer.cpu:7.2f} s  "
+                        f"min ESS {record['min_ess_bulk']:7.0f} ({record['min_ess_parameter']})  "
+                        f"ESS/s {record['ess_per_s']:8.1f}  div {record['divergences']}  "
+                        f"r_hat {record['max_r_hat']:.3f}"
+                    )
+    summary = summarize_runs(runs)
+    return {
+        "machine": machine_info(),
+        "settings": {
+            "draws": draws,
+            "tune": tune,
+            "repeats": repeats,
+            "warmup": warmup,
+            "datasets": list(datasets),
+            "models": list(models),
+            "variants": list(variants),
+            "metric": "min bulk ESS over all free parameters / wall time (model build + compile + sampling)",
+        },
+        "runs": runs,
+        "summary": summary,
+        "ratios": ratios(summary),
+    }
+
+
+def summarize_runs(runs: list[dict]) -> list[dict]:
+    """Median over repeats of wall time, min ESS and ESS/s per (data set, model, variant)."""
+    keys = []
+    for r in runs:
+        key = (r["dataset"], r["model"], r["variant"])
+        if key not in keys:
+            keys.append(key)
+    out = []
+    for key in keys:
+        group = [r for r in runs if (r["dataset"], r["model"], r["variant"]) == key]
+        out.append(
+            {
+                "dataset": key[0],
+                "model": key[1],
+                "variant": key[2],
+                "repeats": len(group),
+                "wall_time_s": statistics.median(r["wall_time_s"] for r in group),
+                "cpu_time_s": statistics.median(r["cpu_time_s"] for r in group),
+                "min_ess_bulk": statistics.median(r["min_ess_bulk"] for r in group),
+                "ess_per_s": statistics.median(r["ess_per_s"] for r in group),
+                "ess_per_s_shared": statistics.median(r["ess_per_s_shared"] for r in group),
+                "ess_per_cpu_s": statistics.median(r["ess_per_cpu_s"] for r in group),
+                "max_load_average": max(max(r["load_average_before"], r["load_average_after"]) for r in group),
+                "divergences": max(r["divergences"] for r in group),
+                "max_r_hat": max(r["max_r_hat"] for r in group),
+            }
+        )
+    return out
+
+
+def ratios(summary: list[dict]) -> list[dict]:
+    """ESS/s of every library variant divided by that of each seed baseline."""
+    out = []
+    index = {(s["dataset"], s["model"], s["variant"]): s for s in summary}
+    for s in summary:
+        if not s["variant"].startswith("library"):
+            continue
+        for baseline in BASELINES:
+            base = index.get((s["dataset"], s["model"], baseline))
+            if base is None:
+                continue
+            out.append(
+                {
+                    "dataset": s["dataset"],
+                    "model": s["model"],
+                    "variant": s["variant"],
+                    "baseline": baseline,
+                    "ratio": s["ess_per_s"] / base["ess_per_s"],
+                    "ratio_cpu": s["ess_per_cpu_s"] / base["ess_per_cpu_s"],
+                    "ratio_shared": s["ess_per_s_shared"] / base["ess_per_s_shared"],
+                }
+            )
+    return out
+
+
+def format_table(results: dict) -> str:
+    """Plain-text table of the summary and the ratios."""
+    summary = pd.DataFrame(results["summary"])
+    cols = ["dataset", "model", "variant", "wall_time_s", "cpu_time_s", "min_ess_bulk", "ess_per_s", "ess_per_cpu_s",
+            "divergences", "max_r_hat"]
+    lines = [summary[cols].to_string(index=False, float_format=lambda v: f"{v:,.2f}")]
+    if results["ratios"]:
+        rat = pd.DataFrame(results["ratios"])
+        wide = rat.pivot_table(
+            index=["dataset", "model", "variant"], columns="baseline", values=["ratio", "ratio_cpu"], sort=False
+        )
+        wide.columns = [f"{'wall' if v == 'ratio' else 'cpu'} x vs {b}" for v, b in wide.columns]
+        lines += ["", "ESS per second, library / seed:", wide.to_string(float_format=lambda v: f"{v:,.1f}")]
+    m = results["machine"]
+    lines += ["", f"machine: {m['cpu_model']}, {m['cores']} cores; pymc {m['pymc']}, nutpie {m['nutpie']}"]
+    return "\n".join(lines)
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_DRAWS} draws and {QUICK_TUNE} tuning steps")
+    parser.add_argument("--models", type=_csv, default=list(MODELS), help="comma-separated, from " + ", ".join(MODELS))
+    parser.add_argument("--datasets", type=_csv, default=list(SPECS), help="comma-separated, from survey, radon")
+    parser.add_argument("--variants", type=_csv, default=list(DEFAULT_VARIANTS), help="comma-separated, from " + ", ".join(VARIANTS))
+    parser.add_argument("--repeats", type=int, default=1, help="repeat every run (seeds 5650, 5651, ...); medians are reported")
+    parser.add_argument("--max-groups", type=int, default=None, help="keep only the first N groups of each data set")
+    parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file to write")
+    args = parser.parse_args(argv)
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+    datasets = load_datasets(args.datasets)
+    if args.max_groups is not None:
+        trimmed = {}
+        for name, (df, spec) in datasets.items():
+            keep = list(pd.unique(df[spec.group]))[: args.max_groups]
+            sub = df[df[spec.group].isin(keep)].copy()
+            if isinstance(sub[spec.group].dtype, pd.CategoricalDtype):
+                sub[spec.group] = sub[spec.group].cat.remove_unused_categories()
+            trimmed[name] = (sub.reset_index(drop=True), spec)
+        datasets = trimmed
+    results = run_benchmark(
+        datasets,
+        models=args.models,
+        variants=args.variants,
+        draws=QUICK_DRAWS if args.quick else None,
+        tune=QUICK_TUNE if args.quick else None,
+        repeats=args.repeats,
+        warmup=not args.no_warmup,
+    )
+    results["settings"]["quick"] = bool(args.quick)
+    results["settings"]["max_groups"] = args.max_groups
+    results["settings"]["command"] = " ".join(["python", "benchmarks/sampling_speed.py", *(argv if argv is not None else sys.argv[1:])])
+    print()
+    print(format_table(results))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
