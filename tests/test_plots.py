@@ -681,3 +681,22 @@ def test_model_graph_explains_a_missing_dot(tiny_model, monkeypatch, tmp_path):
     for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
         assert hint in message
     assert "model itself is fine" in message
+
+
+def test_style_context_leaves_settings_it_does_not_own_alone():
+    # Jupyter's inline backend switches the interactive flag on while the first figure is
+    # drawn; restoring it on exit would stop later figures from being shown.
+    import matplotlib as mpl
+
+    from pooling.style import RC_PARAMS, style_context
+
+    was_interactive = mpl.is_interactive()
+    mpl.interactive(False)
+    try:
+        with style_context():
+            mpl.interactive(True)
+            styled = {key: mpl.rcParams[key] for key in RC_PARAMS}
+        assert mpl.is_interactive()
+        assert styled == {key: mpl.rcParams.validate[key](value) for key, value in RC_PARAMS.items()}
+    finally:
+        mpl.interactive(was_interactive)

@@ -202,7 +202,17 @@ def apply_style() -> None:
 
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
-    """Apply the site style inside a ``with`` block only; rcParams are restored afterwards."""
+    """Apply the site style inside a ``with`` block only.
+
+    Only the settings the style changes are restored afterwards. ``matplotlib.rc_context``
+    would restore every setting, including the interactive flag that Jupyter's inline
+    backend switches on while the first figure is drawn, and later figures would then no
+    longer be shown automatically.
+    """
     _configure_arviz()
-    with mpl.rc_context(RC_PARAMS):
+    previous = {key: mpl.rcParams[key] for key in RC_PARAMS}
+    mpl.rcParams.update(RC_PARAMS)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(previous)
