@@ -89,6 +89,7 @@ __all__ = [
     "no_pooling",
     "partial_pooling",
     "prior_scales",
+    "sufficient_statistics",
     "three_level",
     "varying_slopes",
 ]
@@ -396,11 +397,20 @@ def default_parameterization(
     the shrinkage weight ``w = n / (n + sigma_y^2 / sigma_alpha^2)``: the
     centred form works well once ``w`` is close to 1. With ``n = 100`` rows,
     ``w >= 0.9`` as soon as the between-group sd is at least 0.3 times the
-    residual sd, which holds in both data sets of this project. Measured on
-    the survey (36 countries of 300-2,400 respondents) the centred
-    varying-intercept model reached a minimum bulk ESS of about 3,700 per
-    2,000 draws against about 50 for the non-centred one; the radon data
-    (85 counties, many with 1-5 homes) is the opposite regime.
+    residual sd, which holds in both data sets of this project.
+
+    Measured with nutpie, 2 chains of 1,000 draws (minimum bulk ESS over all
+    parameters):
+
+    * survey, 35 countries of 4-3,000 respondents (median 986):
+      :func:`partial_pooling` centred 3,192, non-centred 7 (R-hat 1.25);
+      :func:`varying_slopes` centred 1,266, non-centred 16;
+    * radon, 85 counties of 1-116 homes (median 5):
+      :func:`partial_pooling` is borderline either way (340-480 for both,
+      ``sigma_alpha`` worst; 2,000 draws per chain pass the gate in both);
+      :func:`group_level_predictor` with ``log_uranium`` centred 13-55 with
+      divergences, non-centred 340-500; :func:`varying_slopes` centred 33,
+      non-centred 125 (587 with 2,000 draws and ``target_accept=0.95``).
 
     Parameters
     ----------
