@@ -69,6 +69,12 @@ def test_new_group_needs_a_hierarchical_posterior(idata_factory):
 # ------------------------------------------------------ known group (validation)
 
 
+def test_three_level_prediction_needs_a_party(synthetic_three_level):
+    model = models.three_level(synthetic_three_level)
+    with pytest.raises(ValueError, match="'Country A' is a 'country'; three-level predictions"):
+        predict.predict_new_observation(model, None, "Country A", 1.0)
+
+
 def test_new_observation_rejects_unknown_group_and_sufficient_models(synthetic_groups):
     model = models.partial_pooling(synthetic_groups, parameterization="centered")
     with pytest.raises(ValueError, match="'Atlantis' is not in the model's 'country' coordinates"):

@@ -293,7 +293,9 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
         Result of :func:`fit`.
     var_names
         Variables to include; default every posterior variable except the
-        standard-normal ``*_offset`` variables of non-centred models.
+        standard-normal ``*_offset`` variables of non-centred models and the
+        packed Cholesky factor ``chol`` of :func:`~pooling.models.varying_slopes`
+        (reported as ``sigma_alpha``, ``sigma_beta`` and ``rho``).
 
     Returns
     -------
@@ -304,7 +306,7 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     """
     ds = _posterior_dataset(idata, var_names)
     if var_names is None:
-        var_names = [str(n) for n in ds.data_vars if not str(n).endswith("_offset")]
+        var_names = [str(n) for n in ds.data_vars if not str(n).endswith("_offset") and str(n) != "chol"]
     table = az.summary(
         idata,
         var_names=list(var_names),

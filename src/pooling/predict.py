@@ -80,6 +80,11 @@ def predict_new_observation(model: pm.Model, idata, group_name, x, *, random_see
     rows, scalar = _as_rows(x)
     updates = {spec.predictor: rows}
     if spec.kind == "three_level":
+        if group_name in spec.group_names and group_name not in spec.subgroup_names:
+            raise ValueError(
+                f"{group_name!r} is a {spec.group_dim!r}; three-level predictions are made within a "
+                f"{spec.subgroup_dim!r}, so pass the name of one of its {spec.subgroup_dim} values"
+            )
         code = _code(spec.subgroup_names, group_name, "subgroup", spec.subgroup_dim)
         updates[spec.subgroup_index] = np.full(rows.size, code, dtype="int64")
     elif spec.group_index is not None:
