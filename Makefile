@@ -13,10 +13,10 @@ env:
 	$(UV) sync --locked
 
 test: env
-	$(UV) run --locked pytest -n 2 $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: env
-	$(UV) run --locked pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 render: env
 	$(UV) run --locked quarto render

@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "tests" / ".cache"
 JUPYTER_CACHE_DIR = CACHE_DIR / "jupyter-cache"
 STUDENT_CACHE_DIR = CACHE_DIR / "student-view"
+FIT_CACHE_DIR = CACHE_DIR / "fits"
 TIMINGS_FILE = CACHE_DIR / "timings.json"
 
 # Cross-reference prefixes that Quarto understands; `@fig-x` is a reference, not a citation.
@@ -497,8 +498,20 @@ def _use_cache() -> bool:
     return os.environ.get("POOLING_TEST_NO_CACHE", "") in ("", "0")
 
 
-def _kernel_env() -> dict[str, str]:
+def fit_cache_env() -> dict[str, str]:
+    """Environment for running a page: the fit cache shared by the kernel and script runs.
+
+    Both runs of a page sample the same models with the same seeds; the second reads the
+    draws back from ``tests/.cache/fits`` (see ``pooling.fitcache``) instead of sampling again.
+    """
     env = dict(os.environ)
+    if _use_cache():
+        env.setdefault("POOLING_FIT_CACHE", str(FIT_CACHE_DIR))
+    return env
+
+
+def _kernel_env() -> dict[str, str]:
+    env = fit_cache_env()
     # A backend chosen for the test process (e.g. Agg) would stop the kernel from
     # showing figures inline; let ipykernel pick its inline backend, as under Quarto.
     env.pop("MPLBACKEND", None)

@@ -10,7 +10,6 @@ tests/.cache/student-view (keyed by the script and the inputs fingerprint).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -30,7 +29,7 @@ def pages_with_code() -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", pages_with_code())
+@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xdist_group(p)) for p in pages_with_code()])
 def test_student_can_run_the_code_as_a_script(page, tmp_path):
     doc = qmd.parse_qmd(ROOT / page)
     problems = qmd.ipython_only_syntax(doc)
@@ -43,7 +42,7 @@ def test_student_can_run_the_code_as_a_script(page, tmp_path):
 
     script_path = tmp_path / (doc.path.stem + ".py")
     script_path.write_text(script, encoding="utf-8")
-    env = dict(os.environ, MPLBACKEND="Agg")
+    env = dict(qmd.fit_cache_env(), MPLBACKEND="Agg")
     completed = subprocess.run(
         [sys.executable, str(script_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,

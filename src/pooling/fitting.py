@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from pooling import fitcache
+
 __all__ = [
     "DEFAULT_SEED",
     "MAX_R_HAT",
@@ -130,6 +132,10 @@ def fit(
         Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
         ``quiet=False``).
 
+    When the environment variable ``POOLING_FIT_CACHE`` names a folder, identical fits (same
+    model, data and settings) are read back from it instead of re-sampled; see
+    :mod:`pooling.fitcache`. The convergence gate runs either way.
+
     Returns
     -------
     xarray.DataTree
@@ -147,16 +153,14 @@ def fit(
     kwargs.setdefault("compute_convergence_checks", False)
     kwargs.setdefault("progressbar", False)
     cores = max(1, min(chains, os.cpu_count() or 1))
-    idata = pm.sample(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=int(random_seed),
-        nuts_sampler=sampler,
-        model=model,
-        **kwargs,
-    )
+    settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
+                    nuts_sampler=sampler, **kwargs)
+    key = fitcache.fingerprint(model, settings) if fitcache.cache_dir() is not None else None
+    idata = fitcache.load(key) if key is not None else None
+    if idata is None:
+        idata = pm.sample(model=model, **settings)
+        if key is not None:
+            fitcache.store(key, idata)
     if check:
         check_convergence(idata, var_names=var_names)
     return idata

@@ -1,0 +1,53 @@
+import numpy as np
+import pymc as pm
+import pytest
+
+from pooling import fitcache
+from pooling.fitting import ConvergenceError, fit
+
+RNG = np.random.default_rng(3)
+Y = RNG.normal(1.0, 1.0, size=40)
+
+
+def normal_model(prior_sd=1.0, y=Y):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, prior_sd)
+        pm.Normal("y", mu, 1.0, observed=y)
+    return model
+
+
+def test_fingerprint_changes_with_prior_data_and_settings():
+    settings = {"draws": 100, "random_seed": 1}
+    key = fitcache.fingerprint(normal_model(), settings)
+    assert key == fitcache.fingerprint(normal_model(), dict(settings))
+    assert key != fitcache.fingerprint(normal_model(prior_sd=2.0), settings)
+    assert key != fitcache.fingerprint(normal_model(y=Y + 0.1), settings)
+    assert key != fitcache.fingerprint(normal_model(), {**settings, "random_seed": 2})
+
+
+def test_cache_is_off_without_the_environment_variable(monkeypatch):
+    monkeypatch.delenv(fitcache.CACHE_ENV, raising=False)
+    assert fitcache.cache_dir() is None
+    assert fitcache.load("anything") is None
+
+
+@pytest.mark.slow
+def test_second_fit_is_read_back_identically(monkeypatch, tmp_path):
+    monkeypatch.setenv(fitcache.CACHE_ENV, str(tmp_path))
+    first = fit(normal_model(), draws=1000, tune=1000)
+    stored = list(tmp_path.glob("*.pickle"))
+    assert len(stored) == 1
+    calls = []
+    monkeypatch.setattr(pm, "sample", lambda *a, **k: calls.append(1))
+    second = fit(normal_model(), draws=1000, tune=1000)
+    assert not calls, "an identical fit must not be sampled again"
+    np.testing.assert_array_equal(first.posterior["mu"].values, second.posterior["mu"].values)
+
+
+@pytest.mark.slow
+def test_cached_fit_still_passes_through_the_convergence_gate(monkeypatch, tmp_path):
+    monkeypatch.setenv(fitcache.CACHE_ENV, str(tmp_path))
+    with pytest.raises(ConvergenceError):
+        fit(normal_model(), draws=20, tune=20)
+    with pytest.raises(ConvergenceError):
+        fit(normal_model(), draws=20, tune=20)
