@@ -228,3 +228,15 @@ def test_compare_errors(fitted):
     )
     with pytest.raises(ValueError, match="sigma_alpha"):
         compare_with_bayes(fitted, no_sigma, group_dim="country")
+
+
+def test_no_group_variation_gives_complete_pooling():
+    # Five groups with no true group effect: the REML variance lands on (or
+    # next to) its boundary at 0, and every group intercept is the fixed one.
+    rng = np.random.default_rng(0)
+    g = np.repeat(list("abcde"), 8)
+    x = rng.uniform(0, 4, g.size)
+    y = 1 + 0.3 * x + rng.normal(0, 1, g.size)
+    res = fit_mixedlm(pd.DataFrame({"g": g, "x": x, "y": y}), outcome="y", predictor="x", group="g")
+    assert res.group_sd < 0.01
+    np.testing.assert_allclose(res.group_intercepts, res.fixed_effects["intercept"], atol=1e-3)
