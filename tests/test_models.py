@@ -135,7 +135,7 @@ def test_varying_slopes_parameterizations_define_the_same_alpha(synthetic_groups
     centred = models.varying_slopes(synthetic_groups, parameterization="centered")
     noncentred = models.varying_slopes(synthetic_groups, parameterization="noncentered")
     point = _random_points(centred, 1, seed=3)[0]
-    outputs = [centred["alpha"], centred["beta"], pm.expand_packed_triangular(2, centred["chol"])]
+    outputs = [centred["alpha"], centred["beta"], pm.math.expand_packed_triangular(2, centred["chol"])]
     fn_c = centred.compile_fn(
         centred.replace_rvs_by_values(outputs), inputs=centred.value_vars, on_unused_input="ignore"
     )
