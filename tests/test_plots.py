@@ -700,3 +700,38 @@ def test_style_context_leaves_settings_it_does_not_own_alone():
         assert styled == {key: mpl.rcParams.validate[key](value) for key, value in RC_PARAMS.items()}
     finally:
         mpl.interactive(was_interactive)
+
+
+def _trade_table():
+    rng = np.random.default_rng(4)
+    groups = [f"Country {i}" for i in range(12)]
+    log_trade = rng.uniform(4, 10, size=12)
+    no_pooling = 3 + 0.1 * (log_trade - 7) + rng.normal(0, 0.3, size=12)
+    partial = 0.5 * no_pooling + 0.5 * (3 + 0.1 * (log_trade - 7))
+    return pd.DataFrame(
+        {"log_trade_china": log_trade, "no_pooling": no_pooling, "partial_pooling": partial},
+        index=groups,
+    )
+
+
+def test_group_predictor_plot_draws_vertical_segments_and_the_line():
+    from pooling.plots import group_predictor_plot
+
+    table = _trade_table()
+    fig, ax = group_predictor_plot(
+        table, predictor="log_trade_china", line=(3.0, 0.1, 7.0), highlight=["Country 0"]
+    )
+    segments = ax.collections[0].get_segments()
+    assert len(segments) == len(table)
+    assert all(np.isclose(seg[0, 0], seg[1, 0]) for seg in segments), "segments must be vertical"
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert labels == ["No pooling", "Partial pooling", "Group-level regression"]
+    assert "log USD" in ax.get_xlabel()
+    plt.close(fig)
+
+
+def test_group_predictor_plot_names_a_missing_column():
+    from pooling.plots import group_predictor_plot
+
+    with pytest.raises(ValueError, match="log_uranium"):
+        group_predictor_plot(_trade_table(), predictor="log_uranium")

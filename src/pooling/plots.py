@@ -55,6 +55,7 @@ __all__ = [
     "caterpillar",
     "effects_table",
     "forest_plot",
+    "group_predictor_plot",
     "intercept_table",
     "lines_from_posterior",
     "model_graph",
@@ -1072,6 +1073,70 @@ def varying_effects_plot(
         ax.set_ylabel(y_label)
         ax.set_title(title or "Partial pooling pulls intercepts and slopes toward the population")
         _legend(fig, ax, handles, created, ncols=3)
+    return fig, ax
+
+
+def group_predictor_plot(
+    table: pd.DataFrame,
+    *,
+    predictor: str,
+    line: tuple[float, float, float] | None = None,
+    no_pooling: str = "no_pooling",
+    partial_pooling: str = "partial_pooling",
+    highlight: Sequence[Any] | None = None,
+    x_label: str | None = None,
+    y_label: str = "Group intercept (outcome at the mean predictor)",
+    title: str | None = None,
+    ax=None,
+):
+    """Group intercepts against a group-level predictor, no pooling vs partial pooling.
+
+    Parameters
+    ----------
+    table : DataFrame indexed by group with the group-level predictor (column ``predictor``,
+        e.g. ``log_trade_china``) and the no-pooling and partial-pooling intercepts
+        (columns ``no_pooling`` and ``partial_pooling``).
+    line : optional ``(intercept_at_center, slope, center)`` of the group-level regression,
+        e.g. the posterior means of ``gamma_0`` and ``gamma_1`` and the predictor's mean over
+        groups; drawn as a black line labelled "Group-level regression".
+    highlight : groups to label.
+
+    Each group is a vertical segment from its no-pooling to its partial-pooling intercept
+    (the predictor is known exactly; only the intercept moves), so the figure shows each
+    group being pulled toward the regression line at its own predictor value.
+
+    Returns
+    -------
+    (fig, ax)
+    """
+    func = "group_predictor_plot"
+    _require_frame(table, "table", func)
+    columns = [predictor, no_pooling, partial_pooling]
+    _require_columns(table, columns, "table", func)
+    _require_numeric(table, columns, "table", func)
+    _require_finite(table, columns, "table", func)
+    created = ax is None
+    before = pd.DataFrame({"alpha": table[predictor], "beta": table[no_pooling]})
+    after = pd.DataFrame({"alpha": table[predictor], "beta": table[partial_pooling]})
+    fig, ax = varying_effects_plot(
+        before,
+        after,
+        highlight=highlight,
+        x_label=x_label or AXIS_LABELS.get(predictor, predictor),
+        y_label=y_label,
+        title=title or "Partial pooling pulls each group toward the group-level regression line",
+        ax=ax,
+    )
+    if line is not None:
+        intercept, slope, center = map(float, line)
+        with style_context():
+            regression = ax.axline((center, intercept), slope=slope, color=BLACK, linewidth=1.5,
+                                   zorder=1, label="Group-level regression")
+            legend = fig.legends[-1] if created and fig.legends else ax.get_legend()
+            handles = [*(legend.legend_handles if legend is not None else []), regression]
+            if legend is not None:
+                legend.remove()
+            _legend(fig, ax, handles, created, ncols=3)
     return fig, ax
 
 
