@@ -642,7 +642,15 @@ def test_pair_plot_shows_the_funnel_with_divergences(idata, tmp_path):
     assert "log(sigma_alpha)" in labels
     n_div = int(idata.sample_stats["diverging"].sum())
     assert _legend_labels(fig)[-1] == f"Divergent transition ({n_div})"
+    assert f"{n_div} divergent transition" in fig._suptitle.get_text()
     fig.savefig(tmp_path / "pair.png")
+
+
+def test_pair_plot_title_says_when_there_are_no_divergences(idata):
+    clean = idata.copy()
+    clean["sample_stats"]["diverging"] = clean["sample_stats"]["diverging"] & False
+    fig, _ = plots.pair_plot(clean, ["alpha", "sigma_alpha"], coords={"country": "Zudan"})
+    assert fig._suptitle.get_text() == "Pair plot of posterior draws (no divergent transitions)"
 
 
 @pytest.mark.parametrize("func", ["trace_plot", "rank_plot", "forest_plot", "pair_plot"])

@@ -1383,9 +1383,13 @@ def pair_plot(
         pc = azp.plot_pair(data, var_names=names, coords=coords, visuals=visuals,
                            backend="matplotlib", **kwargs)
         if title is None:
-            title = "Pair plot of posterior draws" + (
-                f" ({n_div} divergent transitions in vermillion)" if divergences and has_div
-                else "")
+            if not (divergences and has_div):
+                title = "Pair plot of posterior draws"
+            elif n_div == 0:
+                title = "Pair plot of posterior draws (no divergent transitions)"
+            else:
+                plural = "s" if n_div != 1 else ""
+                title = f"Pair plot of posterior draws ({n_div} divergent transition{plural} in vermillion)"
         fig, axes = _finish(pc, title)
         grid = pc.viz["plot"] if "plot" in pc.viz.data_vars else None
         if grid is not None and grid.ndim == 2:
