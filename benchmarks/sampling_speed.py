@@ -36,17 +36,28 @@ Variants
     passed through ``fit`` to nutpie, which compiles the data as constants;
     on this machine that roughly halves nutpie's (numba) compile time, which
     dominates the wall time of every model here.
+``prototype``
+    Not part of the library: the same posterior computed with the group
+    effects integrated out of the likelihood analytically, sampled through
+    ``pooling.fitting.fit`` with ``freeze_model``, and the group effects
+    then drawn from their exact conditional distribution inside the timed
+    region (``benchmarks/prototypes.py``). It shows what a marginalised
+    likelihood option in ``pooling.models`` would buy.
 
 Besides wall time the script records the CPU time of the process and its
 child processes, and the load average, because on a shared machine wall
 time also measures whoever else is using the cores.
 
-Before any timing the script samples one tiny model with each sampler once,
-so that process-wide just-in-time compilation (numba's own start-up, which
-costs several seconds once per Python process) is not charged to whichever
-model happens to be timed first. A student's notebook pays that cost once,
-in Part 3.1, long before Part 3.4. Per-model compilation stays inside the
-timing.
+Every run happens in a fresh Python process (``--no-isolate`` turns this
+off), which first samples one tiny model with the same sampler, untimed: the
+one-off start-up of numba's compiler (several seconds per process) is then
+not charged to the model, just as a student's notebook pays it once, in
+Part 3.1, long before Part 3.4; and no run reuses code compiled by another
+run in the same process. Everything specific to the model (building it,
+compiling its log density and gradient, sampling, converting the draws)
+is timed. On-disk compilation caches are shared by all runs; run the script
+twice and keep the second result if the first run on a machine compiled
+everything from scratch.
 
 Usage::
 
@@ -78,7 +89,7 @@ QUICK_DRAWS = 200
 QUICK_TUNE = 200
 
 MODELS = ("partial_pooling", "varying_slopes")
-VARIANTS = ("seed", "seed_pymc_nuts", "library_default", "library_fastest", "library_frozen")
+VARIANTS = ("seed", "seed_pymc_nuts", "library_default", "library_fastest", "library_frozen", "prototype")
 BASELINES = ("seed", "seed_pymc_nuts")
 DEFAULT_VARIANTS = VARIANTS
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -331,11 +342,14 @@ def _ess_by_variable(idata, names: Sequence[str]) -> dict[str, tuple[float, str]
     return out
 
 
-def measure(model, idata, wall: float, shared_names: Sequence[str], cpu: float = float("nan")) -> dict:
-    """ESS per second (min over free parameters) and convergence diagnostics of one run."""
+def measure(
+    model, idata, wall: float, shared_names: Sequence[str], cpu: float = float("nan"), extra: Sequence[str] = ()
+) -> dict:
+    """ESS per second (min over free parameters, plus ``extra`` posterior
+    variables) and convergence diagnostics of one run."""
     import arviz as az
 
-    free = [rv.name for rv in model.free_RVs]
+    free = [rv.name for rv in model.free_RVs] + [name for name in extra if name in idata.posterior.data_vars]
     by_var = _ess_by_variable(idata, free)
     worst_var = min(by_var, key=lambda k: by_var[k][0])
     min_ess, where = by_var[worst_var]
@@ -362,7 +376,7 @@ def measure(model, idata, wall: float, shared_names: Sequence[str], cpu: float =
         "divergences": divergences,
         "chains": chains,
         "draws": draws,
-        "free_parameters": free,
+        "ess_parameters": free,
     }
 
 
@@ -414,6 +428,125 @@ def warm_up(variants: Sequence[str]) -> None:
             pm.sample(draws=50, tune=50, chains=2, nuts_sampler=sampler, progressbar=False, random_seed=1)
 
 
+def run_prototype(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, random_seed=SEED, draws=None, tune=None):
+    """Sample the marginalised prototype (``benchmarks/prototypes.py``) through ``pooling.fitting.fit``.
+
+    The exact conditional draws of the group effects are made inside the
+    timed region, so the wall time covers everything needed for the same
+    posterior draws as the other variants.
+    """
+    from pooling import fitting
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import prototypes
+
+    fit_kwargs = {"random_seed": random_seed, "check": False, "compile_kwargs": {"freeze_model": True}}
+    if draws is not None:
+        fit_kwargs["draws"] = draws
+    if tune is not None:
+        fit_kwargs["tune"] = tune
+    with Timer() as timer:
+        model, complete = prototypes.PROTOTYPES[model_name](df, spec)
+        idata = complete(fitting.fit(model, **fit_kwargs), random_seed)
+    return model, idata, timer
+
+
+def run_one(
+    ds_name: str,
+    df: pd.DataFrame,
+    spec: DatasetSpec,
+    model_name: str,
+    variant: str,
+    *,
+    random_seed: int = SEED,
+    draws: int | None = None,
+    tune: int | None = None,
+) -> dict:
+    """Time one (data set, model, variant) in this process; return its record."""
+    load_before = os.getloadavg()[0]
+    extra_ess = ()
+    if variant.startswith("seed"):
+        sampler = "pymc" if variant == "seed_pymc_nuts" else None
+        model, idata, timer = run_seed(
+            model_name, df, spec, nuts_sampler=sampler, random_seed=random_seed, draws=draws, tune=tune
+        )
+        shared = list(SHARED_NAMES[model_name])
+        options = {"nuts_sampler": sampler or "pm.sample default"}
+    elif variant == "prototype":
+        model, idata, timer = run_prototype(model_name, df, spec, random_seed=random_seed, draws=draws, tune=tune)
+        shared = list(SHARED_NAMES[model_name].values())
+        # the group effects are not free parameters here but are part of the posterior
+        extra_ess = ("alpha", "beta") if model_name == "varying_slopes" else ("alpha",)
+        options = {"marginalised": True, "compile_kwargs": {"freeze_model": True}}
+    else:
+        model, idata, timer = run_library(
+            model_name, df, spec, variant=variant, random_seed=random_seed, draws=draws, tune=tune
+        )
+        shared = list(SHARED_NAMES[model_name].values())
+        options = library_options(model_name, variant)
+        if variant == "library_frozen":
+            options = {**options, "compile_kwargs": {"freeze_model": True}}
+        try:
+            from pooling.models import model_spec
+
+            options = {**options, "parameterization": model_spec(model).parameterization}
+        except Exception:  # pragma: no cover - metadata is optional here
+            pass
+    return {
+        "dataset": ds_name,
+        "model": model_name,
+        "variant": variant,
+        "random_seed": random_seed,
+        "n_obs": int(len(df)),
+        "n_groups": int(df[spec.group].nunique()),
+        "options": options,
+        **measure(model, idata, timer.wall, shared, cpu=timer.cpu, extra=extra_ess),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+    }
+
+
+def _run_isolated(job: dict) -> dict:
+    """Run one job in a fresh Python process (see ``--worker``) and return its record."""
+    import subprocess
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark worker failed for {job}:\n{proc.stderr[-4000:]}")
+    marker = "BENCHMARK-RECORD "
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(marker)]
+    if not lines:
+        raise RuntimeError(f"benchmark worker printed no record for {job}:\n{proc.stdout[-2000:]}")
+    return json.loads(lines[-1][len(marker) :])
+
+
+def _trim_groups(df: pd.DataFrame, spec: DatasetSpec, max_groups: int | None) -> pd.DataFrame:
+    if max_groups is None:
+        return df
+    keep = list(pd.unique(df[spec.group]))[:max_groups]
+    sub = df[df[spec.group].isin(keep)].copy()
+    if isinstance(sub[spec.group].dtype, pd.CategoricalDtype):
+        sub[spec.group] = sub[spec.group].cat.remove_unused_categories()
+    return sub.reset_index(drop=True)
+
+
+def _worker(job: dict) -> int:
+    """``--worker``: warm up (untimed), run one job, print its record as JSON."""
+    _quiet()
+    datasets = load_datasets([job["dataset"]])
+    df, spec = datasets[job["dataset"]]
+    df = _trim_groups(df, spec, job.get("max_groups"))
+    if job.get("warmup", True):
+        warm_up([job["variant"]])
+    record = run_one(
+        job["dataset"], df, spec, job["model"], job["variant"],
+        random_seed=job["random_seed"], draws=job.get("draws"), tune=job.get("tune"),
+    )
+    print("BENCHMARK-RECORD " + json.dumps(record, default=str), flush=True)
+    return 0
+
+
 def run_benchmark(
     datasets: dict[str, tuple[pd.DataFrame, DatasetSpec]],
     *,
@@ -423,6 +556,8 @@ def run_benchmark(
     tune: int | None = None,
     repeats: int = 1,
     warmup: bool = True,
+    isolate: bool = False,
+    max_groups: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Time every (data set, model, variant) ``repeats`` times; return the results dict.
@@ -430,6 +565,12 @@ def run_benchmark(
     ``draws``/``tune`` of ``None`` keep each variant's own defaults (the
     seed's ``pm.sample()`` defaults, the library's ``fit`` defaults).
     Repeat ``r`` uses random seed ``5650 + r`` for every variant.
+
+    ``isolate=True`` runs every job in a fresh Python process (data sets are
+    then reloaded by name, trimmed to ``max_groups``), after an untimed
+    warm-up in that process: no run profits from code another run compiled
+    earlier in the same process. ``isolate=False`` runs everything here,
+    after one warm-up (faster; later runs may reuse compiled pieces).
     """
     for m in models:
         if m not in MODELS:
@@ -437,60 +578,34 @@ def run_benchmark(
     for v in variants:
         if v not in VARIANTS:
             raise ValueError(f"unknown variant {v!r}; choose from {VARIANTS}")
-    if warmup:
+    if warmup and not isolate:
         log("warming up the samplers (not timed) ...")
         warm_up(variants)
     runs = []
     for repeat in range(repeats):
         seed = SEED + repeat
         for ds_name, (df, spec) in datasets.items():
-            n_groups = int(df[spec.group].nunique())
             for model_name in models:
-                shared_seed = list(SHARED_NAMES[model_name])
-                shared_lib = list(SHARED_NAMES[model_name].values())
                 for variant in variants:
-                    load_before = os.getloadavg()[0]
-                    if variant.startswith("seed"):
-                        sampler = "pymc" if variant == "seed_pymc_nuts" else None
-                        model, idata, timer = run_seed(
-                            model_name, df, spec, nuts_sampler=sampler, random_seed=seed, draws=draws, tune=tune
-                        )
-                        shared = shared_seed
-                        options = {"nuts_sampler": sampler or "pm.sample default"}
+                    if isolate:
+                        job = {
+                            "dataset": ds_name, "model": model_name, "variant": variant, "random_seed": seed,
+                            "draws": draws, "tune": tune, "max_groups": max_groups, "warmup": warmup,
+                        }
+                        record = _run_isolated(job)
                     else:
-                        model, idata, timer = run_library(
-                            model_name, df, spec, variant=variant, random_seed=seed, draws=draws, tune=tune
+                        record = run_one(
+                            ds_name, df, spec, model_name, variant, random_seed=seed, draws=draws, tune=tune
                         )
-                        shared = shared_lib
-                        options = library_options(model_name, variant)
-                        if variant == "library_frozen":
-                            options = {**options, "compile_kwargs": {"freeze_model": True}}
-                        try:
-                            from pooling.models import model_spec
-
-                            options = {**options, "parameterization": model_spec(model).parameterization}
-                        except Exception:  # pragma: no cover - metadata is optional here
-                            pass
-                    record = {
-                        "dataset": ds_name,
-                        "model": model_name,
-                        "variant": variant,
-                        "repeat": repeat,
-                        "random_seed": seed,
-                        "n_obs": int(len(df)),
-                        "n_groups": n_groups,
-                        "options": options,
-                        **measure(model, idata, timer.wall, shared, cpu=timer.cpu),
-                        "load_average_before": load_before,
-                        "load_average_after": os.getloadavg()[0],
-                    }
+                    record["repeat"] = repeat
+                    record["isolated"] = isolate
                     runs.append(record)
                     log(
-                        f"{ds_name:>7} {model_name:>16} {variant:>16}  wall {timer.wall:7.2f} s  "
-                        f"cpu {timer.cpu:7.2f} s  "
+                        f"{ds_name:>7} {model_name:>16} {variant:>16}  wall {record['wall_time_s']:7.2f} s  "
+                        f"cpu {record['cpu_time_s']:7.2f} s  "
                         f"min ESS {record['min_ess_bulk']:7.0f} ({record['min_ess_parameter']})  "
                         f"ESS/s {record['ess_per_s']:8.1f}  div {record['divergences']}  "
-                        f"r_hat {record['max_r_hat']:.3f}"
+                        f"r_hat {record['max_r_hat']:.3f}  load {record['load_average_before']:.1f}"
                     )
     summary = summarize_runs(runs)
     return {
@@ -500,6 +615,7 @@ def run_benchmark(
             "tune": tune,
             "repeats": repeats,
             "warmup": warmup,
+            "isolate": isolate,
             "datasets": list(datasets),
             "models": list(models),
             "variants": list(variants),
@@ -546,7 +662,7 @@ def ratios(summary: list[dict]) -> list[dict]:
     out = []
     index = {(s["dataset"], s["model"], s["variant"]): s for s in summary}
     for s in summary:
-        if not s["variant"].startswith("library"):
+        if s["variant"] in BASELINES:
             continue
         for baseline in BASELINES:
             base = index.get((s["dataset"], s["model"], baseline))
@@ -578,14 +694,43 @@ def format_table(results: dict) -> str:
             index=["dataset", "model", "variant"], columns="baseline", values=["ratio", "ratio_cpu"], sort=False
         )
         wide.columns = [f"{'wall' if v == 'ratio' else 'cpu'} x vs {b}" for v, b in wide.columns]
-        lines += ["", "ESS per second, library / seed:", wide.to_string(float_format=lambda v: f"{v:,.1f}")]
+        lines += ["", "ESS per second, variant / seed:", wide.to_string(float_format=lambda v: f"{v:,.1f}")]
     m = results["machine"]
     lines += ["", f"machine: {m['cpu_model']}, {m['cores']} cores; pymc {m['pymc']}, nutpie {m['nutpie']}"]
     return "\n".join(lines)
 
 
+def format_markdown(results: dict) -> str:
+    """The summary and the ratios as Markdown tables (for benchmarks/README.md)."""
+    rat = {(r["dataset"], r["model"], r["variant"], r["baseline"]): r for r in results["ratios"]}
+    lines = [
+        "| data | model | variant | wall s | CPU s | min bulk ESS | ESS/s | x seed | x seed (CPU) | x seed_pymc_nuts | div. | max R-hat |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in results["summary"]:
+        key = (s["dataset"], s["model"], s["variant"])
+        vs_seed = rat.get((*key, "seed"))
+        vs_pymc = rat.get((*key, "seed_pymc_nuts"))
+        lines.append(
+            f"| {s['dataset']} | {s['model']} | {s['variant']} | {s['wall_time_s']:.2f} | {s['cpu_time_s']:.2f} | "
+            f"{s['min_ess_bulk']:,.0f} | {s['ess_per_s']:,.1f} | "
+            f"{'' if vs_seed is None else format(vs_seed['ratio'], '.1f')} | "
+            f"{'' if vs_seed is None else format(vs_seed['ratio_cpu'], '.1f')} | "
+            f"{'' if vs_pymc is None else format(vs_pymc['ratio'], '.1f')} | "
+            f"{s['divergences']} | {s['max_r_hat']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _quiet() -> None:
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -597,23 +742,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="repeat every run (seeds 5650, 5651, ...); medians are reported")
     parser.add_argument("--max-groups", type=int, default=None, help="keep only the first N groups of each data set")
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
+    parser.add_argument(
+        "--no-isolate", action="store_true",
+        help="run everything in this process instead of one fresh process per run (faster, less fair)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file to write")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return _worker(json.loads(args.worker))
 
-    logging.getLogger("pymc").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-
-    datasets = load_datasets(args.datasets)
-    if args.max_groups is not None:
-        trimmed = {}
-        for name, (df, spec) in datasets.items():
-            keep = list(pd.unique(df[spec.group]))[: args.max_groups]
-            sub = df[df[spec.group].isin(keep)].copy()
-            if isinstance(sub[spec.group].dtype, pd.CategoricalDtype):
-                sub[spec.group] = sub[spec.group].cat.remove_unused_categories()
-            trimmed[name] = (sub.reset_index(drop=True), spec)
-        datasets = trimmed
+    _quiet()
+    datasets = {
+        name: (_trim_groups(df, spec, args.max_groups), spec) for name, (df, spec) in load_datasets(args.datasets).items()
+    }
     results = run_benchmark(
         datasets,
         models=args.models,
@@ -622,10 +764,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         tune=QUICK_TUNE if args.quick else None,
         repeats=args.repeats,
         warmup=not args.no_warmup,
+        isolate=not args.no_isolate,
+        max_groups=args.max_groups,
     )
     results["settings"]["quick"] = bool(args.quick)
     results["settings"]["max_groups"] = args.max_groups
-    results["settings"]["command"] = " ".join(["python", "benchmarks/sampling_speed.py", *(argv if argv is not None else sys.argv[1:])])
+    results["settings"]["command"] = " ".join(
+        ["python", "benchmarks/sampling_speed.py", *(argv if argv is not None else sys.argv[1:])]
+    )
     print()
     print(format_table(results))
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "sampling_speed.py"
 
 RUN_KEYS = {
+    "isolated",
     "dataset",
     "model",
     "variant",
@@ -44,7 +45,7 @@ RUN_KEYS = {
     "divergences",
     "chains",
     "draws",
-    "free_parameters",
+    "ess_parameters",
     "load_average_before",
     "load_average_after",
 }
@@ -193,14 +194,14 @@ def test_cli_quick_writes_results_json(tmp_path):
         "--models",
         "partial_pooling",
         "--variants",
-        "seed,library_fastest",
+        "seed,prototype",
         "--no-warmup",
         "--output",
         str(out),
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "ESS per second, library / seed" in proc.stdout
+    assert "ESS per second, variant / seed" in proc.stdout
     results = json.loads(out.read_text())
     assert set(results) == {"machine", "settings", "runs", "summary", "ratios"}
     assert results["settings"]["quick"] is True
@@ -214,5 +215,8 @@ def test_cli_quick_writes_results_json(tmp_path):
             assert math.isfinite(run[key]) and run[key] > 0, key
     assert len(results["summary"]) == 2
     ratios = {(r["model"], r["variant"]): r["ratio"] for r in results["ratios"]}
-    assert set(ratios) == {("partial_pooling", "library_fastest")}
+    assert set(ratios) == {("partial_pooling", "prototype")}
+    assert all(run["isolated"] for run in results["runs"])
+    prototype = next(run for run in results["runs"] if run["variant"] == "prototype")
+    assert "alpha" in prototype["ess_parameters"]  # the conditional draws count too
     assert all(math.isfinite(v) and v > 0 for v in ratios.values())
