@@ -333,10 +333,11 @@ def test_sufficient_statistics_match_raw_sums(synthetic_groups):
         assert stats["ss_yy"][j] == pytest.approx(np.sum(yj**2) - yj.sum() ** 2 / n)
 
 
+@pytest.mark.parametrize("builder", [models.partial_pooling, models.varying_slopes])
 @pytest.mark.parametrize("parameterization", ["centered", "noncentered"])
-def test_sufficient_likelihood_has_the_same_log_density(parameterization, synthetic_groups):
-    full = models.partial_pooling(synthetic_groups, parameterization=parameterization)
-    suff = models.partial_pooling(synthetic_groups, parameterization=parameterization, likelihood="sufficient")
+def test_sufficient_likelihood_has_the_same_log_density(builder, parameterization, synthetic_groups):
+    full = builder(synthetic_groups, parameterization=parameterization)
+    suff = builder(synthetic_groups, parameterization=parameterization, likelihood="sufficient")
     assert [v.name for v in full.value_vars] == [v.name for v in suff.value_vars]
     logp_full, logp_suff = full.compile_logp(), suff.compile_logp()
     dlogp_full, dlogp_suff = full.compile_dlogp(), suff.compile_dlogp()

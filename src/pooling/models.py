@@ -778,6 +778,7 @@ def varying_slopes(
     group_dim: str = "country",
     parameterization: str | None = None,
     eta: float = 2.0,
+    likelihood: str = "full",
 ) -> pm.Model:
     """Partial pooling of correlated intercepts and slopes.
 
@@ -805,6 +806,11 @@ def varying_slopes(
     eta
         LKJ shape; 2 (the default) puts mildly more mass on small
         correlations than a uniform prior over correlation matrices.
+    likelihood
+        ``"full"`` or ``"sufficient"``, as in :func:`partial_pooling`: with one slope
+        per group, group j's residual sum of squares is
+        ``ss_yy - 2 b_j ss_xy + b_j^2 ss_xx + n_j (y_bar - a_j - b_j x_bar)^2``, so the
+        per-group statistics still determine the likelihood exactly.
 
     Returns
     -------
@@ -823,12 +829,14 @@ def varying_slopes(
     s_y)``.
     """
     prep = _prepare(data, outcome, predictor, group, group_dim)
+    _check_option(likelihood, LIKELIHOODS, "likelihood")
     param = _resolve_parameterization(parameterization, data, group)
     s = prep.scales
     coords = _coords(prep, group_dim)
     coords["effect"] = ["intercept", "slope"]
+    if likelihood == "sufficient":
+        del coords["obs_id"]
     with pm.Model(coords=coords) as model:
-        x_data, x_mean, idx = _observation_data(prep, predictor, group_dim)
         mu_alpha = pm.Normal("mu_alpha", mu=s.outcome_mean, sigma=s.intercept_sd)
         mu_beta = pm.Normal("mu_beta", mu=0.0, sigma=s.slope_sd)
         sd_dist = pm.HalfNormal.dist(sigma=np.array([s.outcome_sd, s.outcome_sd / s.predictor_sd]), shape=2)
@@ -847,7 +855,13 @@ def varying_slopes(
         pm.Deterministic("sigma_beta", stds[1])
         pm.Deterministic("rho", corr[0, 1])
         sigma_y = _sigma_y(s)
-        _likelihood(outcome, alpha[idx] + beta[idx] * (x_data - x_mean), sigma_y, prep.y)
+        if likelihood == "full":
+            x_data, x_mean, idx = _observation_data(prep, predictor, group_dim)
+            _likelihood(outcome, alpha[idx] + beta[idx] * (x_data - x_mean), sigma_y, prep.y)
+        else:
+            pm.Data("predictor_mean", prep.x_mean)
+            stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
+            _sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y)
     return _attach(
         model,
         ModelSpec(
@@ -858,9 +872,10 @@ def varying_slopes(
             priors=s,
             group=group,
             group_dim=group_dim,
-            group_index=f"{group_dim}_idx",
+            group_index=f"{group_dim}_idx" if likelihood == "full" else None,
             group_names=tuple(prep.names),
             parameterization=param,
+            likelihood=likelihood,
             varying_slopes=True,
         ),
     )
