@@ -671,6 +671,23 @@ def _sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigm
     return pm.Potential(name, loglik)
 
 
+def _group_likelihood(likelihood, prep, outcome, predictor, group_dim, alpha, beta, sigma_y, *,
+                      varying_slopes=False):
+    """The Gaussian likelihood of all rows, per row (``"full"``) or in sufficient statistics.
+
+    ``alpha`` has dims ``group_dim``; ``beta`` is one common slope, or one slope per group
+    (dims ``group_dim``) when ``varying_slopes``.
+    """
+    if likelihood == "full":
+        x_data, x_mean, idx = _observation_data(prep, predictor, group_dim)
+        slope = beta[idx] if varying_slopes else beta
+        _likelihood(outcome, alpha[idx] + slope * (x_data - x_mean), sigma_y, prep.y)
+    else:
+        pm.Data("predictor_mean", prep.x_mean)
+        stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
+        _sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y)
+
+
 def partial_pooling(
     data: pd.DataFrame,
     *,
@@ -744,13 +761,7 @@ def partial_pooling(
         alpha = _group_effects("alpha", mu_alpha, sigma_alpha, group_dim, param)
         beta = pm.Normal("beta", mu=0.0, sigma=s.slope_sd)
         sigma_y = _sigma_y(s)
-        if likelihood == "full":
-            x_data, x_mean, idx = _observation_data(prep, predictor, group_dim)
-            _likelihood(outcome, alpha[idx] + beta * (x_data - x_mean), sigma_y, prep.y)
-        else:
-            pm.Data("predictor_mean", prep.x_mean)
-            stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
-            _sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y)
+        _group_likelihood(likelihood, prep, outcome, predictor, group_dim, alpha, beta, sigma_y)
     return _attach(
         model,
         ModelSpec(
@@ -855,13 +866,9 @@ def varying_slopes(
         pm.Deterministic("sigma_beta", stds[1])
         pm.Deterministic("rho", corr[0, 1])
         sigma_y = _sigma_y(s)
-        if likelihood == "full":
-            x_data, x_mean, idx = _observation_data(prep, predictor, group_dim)
-            _likelihood(outcome, alpha[idx] + beta[idx] * (x_data - x_mean), sigma_y, prep.y)
-        else:
-            pm.Data("predictor_mean", prep.x_mean)
-            stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
-            _sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y)
+        _group_likelihood(
+            likelihood, prep, outcome, predictor, group_dim, alpha, beta, sigma_y, varying_slopes=True
+        )
     return _attach(
         model,
         ModelSpec(
