@@ -126,3 +126,31 @@ def test_executor_mirrors_quarto_and_caches(tmp_path, monkeypatch):
     second = qmd.execute_qmd(path, use_cache=True, cache_dir=cache_dir)
     assert second.from_cache
     assert qmd.ojs_definitions(second.notebook) == defined
+
+
+def _text_outputs(result) -> list[str]:
+    """Printed text and text representations, without object addresses ("at 0x7f...")."""
+    import re
+
+    texts = []
+    for cell in result.code_cells():
+        for output in cell.outputs:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                texts.append(output["text"])
+            for mime in ("text/plain", "text/html"):
+                if mime in output.get("data", {}):
+                    texts.append(output["data"][mime])
+    return [re.sub(r" at 0x[0-9a-f]+", "", text) for text in texts]
+
+
+@pytest.mark.slow
+def test_rerunning_a_chapter_reproduces_its_numbers(monkeypatch):
+    """Same seed, same numbers: two fresh executions print identical tables and values."""
+    monkeypatch.setenv("POOLING_TEST_NO_CACHE", "1")  # no notebook cache, no fit cache
+    page = ROOT / "chapters" / "02-complete-pooling.qmd"
+    first = qmd.execute_qmd(page, use_cache=False)
+    second = qmd.execute_qmd(page, use_cache=False)
+    first_texts, second_texts = _text_outputs(first), _text_outputs(second)
+    assert first_texts, "the chapter printed nothing to compare"
+    assert any("alpha" in text for text in first_texts), "the posterior summary is missing"
+    assert first_texts == second_texts
