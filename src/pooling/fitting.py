@@ -1,7 +1,7 @@
 """Sampling with fixed settings and a convergence gate.
 
 :func:`fit` wraps :func:`pymc.sample` with the settings used across the site
-(nutpie's NUTS, 2 chains, a fixed seed, no progress bars) and, by default,
+(nutpie's NUTS, 4 chains, a fixed seed, no progress bars) and, by default,
 refuses to return a posterior that fails :func:`check_convergence`:
 
 * rank-normalised split R-hat <= 1.01 for every element of every variable;
@@ -32,6 +32,8 @@ import pymc as pm
 from pooling import fitcache
 
 __all__ = [
+    "DEFAULT_CHAINS",
+    "DEFAULT_DRAWS",
     "DEFAULT_SEED",
     "MAX_R_HAT",
     "MIN_ESS",
@@ -44,6 +46,12 @@ __all__ = [
 
 #: Seed used throughout (the course number, as in the original assignment).
 DEFAULT_SEED = 5650
+#: Chains per fit: what the rank-normalised R-hat is designed for.
+DEFAULT_CHAINS = 4
+#: Kept draws per chain. With 4 x 1,000 draws the worst R-hat over a model's few dozen
+#: elements sat at 1.005-1.008 on well-mixing models (pure Monte Carlo noise, which falls
+#: like 1 / draws); 4 x 2,000 keeps it near 1.003, well inside the 1.01 gate on any seed.
+DEFAULT_DRAWS = 2000
 MAX_R_HAT = 1.01
 MIN_ESS = 400
 HDI_PROB = 0.94
@@ -91,10 +99,10 @@ def _resolve_sampler(sampler: str) -> str:
 def fit(
     model: pm.Model,
     *,
-    draws: int = 1000,
+    draws: int = DEFAULT_DRAWS,
     tune: int = 1000,
-    chains: int = 2,
-    random_seed: int = DEFAULT_SEED,
+    chains: int = DEFAULT_CHAINS,
+    random_seed: int | None = None,
     sampler: str = "nutpie",
     check: bool = True,
     var_names: Sequence[str] | None = None,
@@ -109,10 +117,15 @@ def fit(
         A PyMC model (e.g. from :mod:`pooling.models`).
     draws, tune, chains
         Kept draws per chain, tuning steps per chain, number of chains.
-        Chains run in parallel on ``min(chains, os.cpu_count())`` cores.
+        Chains run in parallel on ``min(chains, os.cpu_count())`` cores. Four
+        chains is the setting the rank-normalised R-hat was designed and
+        calibrated for (Vehtari et al. 2021); with two it is noisy.
     random_seed
-        Integer seed. The same seed, model and settings give identical draws
-        (for both the nutpie and the PyMC sampler).
+        Integer seed; ``None`` means :data:`DEFAULT_SEED`. The same seed,
+        model, settings *and processor* give identical draws (for both the
+        nutpie and the PyMC sampler); another processor or BLAS may draw
+        other numbers from the same seed, which is why every published fit
+        passes the gate with a margin under many seeds.
     sampler
         ``"nutpie"`` (default; falls back to ``"pymc"`` with a warning if
         nutpie is not installed), ``"pymc"``, or any other value accepted by
@@ -143,6 +156,8 @@ def fit(
         ``observed_data``, ``constant_data``.
     """
     sampler = _resolve_sampler(sampler)
+    if random_seed is None:
+        random_seed = DEFAULT_SEED
     if target_accept is not None:
         if not 0.0 < float(target_accept) < 1.0:
             raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept}")

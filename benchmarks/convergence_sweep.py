@@ -1,0 +1,193 @@
+"""Run every chapter and every gated test fit under many seeds and tabulate the diagnostics.
+
+The same seed draws the same numbers only on the same processor, BLAS and compiler target;
+an instructor's laptop draws other numbers from seed 5650. A fit that passes the
+convergence gate by a hair here can stop the render there. This script shows how much
+margin every fit has: it runs each chapter's code (its evaluated cells, in order, as one
+script, the way a student copying them would) with :data:`pooling.fitting.DEFAULT_SEED`
+replaced by each seed of a list, and records, for every call of ``fit``:
+
+    chapter, seed, call (the line of code), gated (check=True), worst r_hat,
+    smallest bulk and tail ESS, divergences, passed
+
+Fits that a chapter makes with ``check=False`` on purpose (to show a bad parameterisation)
+are recorded but not counted against the gate. With ``--tests`` it also runs the test
+files that fit models, once per seed (``POOLING_TEST_SEED``), and records their fits the
+same way (``POOLING_SWEEP_LOG``, see ``tests/conftest.py``).
+
+Usage::
+
+    python benchmarks/convergence_sweep.py                      # all chapters, seeds 1-10
+    python benchmarks/convergence_sweep.py --chapters 04 07 --seeds 1 2 3
+    python benchmarks/convergence_sweep.py --tests --jobs 2
+
+Results are appended to ``benchmarks/sweep/results.jsonl`` (one line per fit) and the
+summary table is printed and written to ``benchmarks/sweep/summary.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import qmd  # noqa: E402  (the test suite's reader of .qmd files)
+
+OUT_DIR = ROOT / "benchmarks" / "sweep"
+DEFAULT_SEEDS = list(range(1, 11))
+TEST_FILES = [
+    "tests/test_recovery.py",
+    "tests/test_agreement.py",
+    "tests/test_shrinkage_claims.py",
+    "tests/test_fitting.py",
+    "tests/test_models.py",
+    "tests/test_shrinkage.py",
+    "tests/test_predict.py",
+    "tests/test_plots.py",
+]
+
+# Prepended to a chapter's script: every call of `fit` samples with the sweep's seed, never
+# raises on a failed gate (so the rest of the chapter still runs), and appends one line of
+# diagnostics to the log. The chapter imports `fit` after this runs, so it gets the wrapper.
+PREAMBLE = '''
+import inspect as _inspect, json as _json, numpy as _np
+import pooling.fitting as _fitting
+_fitting.DEFAULT_SEED = {seed}
+_original_fit = _fitting.fit
+
+def _sweep_fit(model, *args, check=True, var_names=None, **kwargs):
+    idata = _original_fit(model, *args, check=False, var_names=var_names, **kwargs)
+    _record(idata, check, var_names)
+    return idata
+
+def _record(idata, gated, var_names):
+    table = _fitting.convergence_table(idata, var_names)
+    table = table[~table["constant"]]
+    divergences = int(_np.asarray(idata["sample_stats"]["diverging"].values).sum())
+    caller = _inspect.stack()[2]
+    row = dict(
+        chapter={chapter!r}, seed={seed}, line=caller.lineno,
+        call=(caller.code_context or [""])[0].strip()[:90], gated=bool(gated),
+        worst_r_hat=float(table["r_hat"].max()), min_ess_bulk=float(table["ess_bulk"].min()),
+        min_ess_tail=float(table["ess_tail"].min()), divergences=divergences,
+    )
+    row["passed"] = bool(row["worst_r_hat"] <= _fitting.MAX_R_HAT and min(row["min_ess_bulk"], row["min_ess_tail"]) >= _fitting.MIN_ESS and divergences == 0)
+    with open({log!r}, "a") as handle:
+        handle.write(_json.dumps(row) + "\\n")
+
+_fitting.fit = _sweep_fit
+'''
+
+
+def chapter_paths(selected: list[str] | None) -> list[Path]:
+    paths = sorted((ROOT / "chapters").glob("[0-9][0-9]-*.qmd"))
+    if selected:
+        paths = [p for p in paths if any(p.name.startswith(s) for s in selected)]
+    return [p for p in paths if qmd.parse_qmd(p).evaluated_cells]
+
+
+def run_chapter(path: Path, seed: int, log: Path) -> dict:
+    doc = qmd.parse_qmd(path)
+    script = PREAMBLE.format(seed=seed, chapter=path.stem, log=str(log)) + qmd.student_script(doc)
+    with tempfile.TemporaryDirectory() as tmp:
+        script_path = Path(tmp) / f"{path.stem}.py"
+        script_path.write_text(script, encoding="utf-8")
+        start = time.perf_counter()
+        completed = subprocess.run(
+            [sys.executable, str(script_path)], cwd=tmp, capture_output=True, text=True,
+            env={**os.environ, "MPLBACKEND": "Agg"}, timeout=3600,
+        )
+    return {"chapter": path.stem, "seed": seed, "seconds": time.perf_counter() - start,
+            "exit": completed.returncode, "stderr": completed.stderr[-2000:]}
+
+
+def run_tests(seed: int, log: Path) -> dict:
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *TEST_FILES],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        env={**os.environ, "POOLING_TEST_SEED": str(seed), "POOLING_SWEEP_LOG": str(log),
+             "MPLBACKEND": "Agg"},
+    )
+    return {"chapter": "tests", "seed": seed, "seconds": time.perf_counter() - start,
+            "exit": completed.returncode, "stderr": completed.stdout[-2000:]}
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (chapter, call): over seeds, the worst value of every diagnostic."""
+    gated = rows[rows["gated"]]
+    return (
+        gated.groupby(["chapter", "line", "call"], sort=True)
+        .agg(seeds=("seed", "nunique"), passed=("passed", "sum"),
+             worst_r_hat=("worst_r_hat", "max"), min_ess_bulk=("min_ess_bulk", "min"),
+             min_ess_tail=("min_ess_tail", "min"), max_divergences=("divergences", "max"))
+        .reset_index()
+    )
+
+
+def markdown(table: pd.DataFrame) -> str:
+    header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
+    lines = []
+    for _, row in table.iterrows():
+        cells = []
+        for column, value in row.items():
+            if column == "worst_r_hat":
+                cells.append(f"{value:.4f}")
+            elif isinstance(value, float):
+                cells.append(f"{value:,.0f}")
+            else:
+                cells.append(str(value).replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return header + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS)
+    parser.add_argument("--chapters", nargs="*", help="chapter number prefixes, e.g. 04 07")
+    parser.add_argument("--no-chapters", action="store_true", help="only the tests (with --tests)")
+    parser.add_argument("--tests", action="store_true", help="also run the gated test fits")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each uses 2 cores)")
+    parser.add_argument("--log", type=Path, default=OUT_DIR / "results.jsonl")
+    args = parser.parse_args(argv)
+
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    if not args.no_chapters:
+        jobs += [(run_chapter, (p, s, args.log)) for s in args.seeds for p in chapter_paths(args.chapters)]
+    if args.tests:
+        jobs += [(run_tests, (s, args.log)) for s in args.seeds]
+    runs = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for result in pool.map(lambda job: job[0](*job[1]), jobs):
+            status = "ok" if result["exit"] == 0 else f"EXIT {result['exit']}"
+            print(f"{result['chapter']:<32} seed {result['seed']:>3}  {result['seconds']:6.0f} s  {status}",
+                  flush=True)
+            if result["exit"] != 0:
+                print(result["stderr"], flush=True)
+            runs.append(result)
+
+    rows = pd.read_json(args.log, lines=True)
+    table = summarize(rows)
+    text = markdown(table)
+    args.log.with_name("summary.md").write_text(text, encoding="utf-8")
+    print(text)
+    failed = table[table["passed"] < table["seeds"]]
+    print(f"{len(table)} gated fits; {len(failed)} failed the gate under at least one seed; "
+          f"{sum(r['exit'] != 0 for r in runs)} of {len(runs)} runs exited with an error.")
+    return 1 if len(failed) or any(r["exit"] != 0 for r in runs) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
