@@ -43,6 +43,18 @@ def test_page_executes(page):
     ]
     assert not no_image, f"{page}: figure cells without an image output: {no_image}"
 
+    # Any output with an HTML representation (a DataFrame, for one) makes Quarto load
+    # require.js and jQuery from a CDN into the page; tables go through
+    # pooling.tables.show_table, which displays as Markdown only. ojs_define's output is
+    # HTML by Quarto's design (it is how Python values reach the OJS cells) and is not a table.
+    html_outputs = [
+        f"{c.metadata['qmd'].get('label') or 'cell'} (line {c.metadata['qmd']['line']})"
+        for c in cells
+        for output in c.outputs
+        if "text/html" in output.get("data", {}) and not output.get("metadata", {}).get("ojs_define")
+    ]
+    assert not html_outputs, f"{page}: outputs shown as HTML (use show_table for tables): {html_outputs}"
+
     doc = result.document
     if any("ojs_define(" in b.source for b in doc.evaluated_cells):
         defined = qmd.ojs_definitions(result.notebook)
@@ -137,7 +149,7 @@ def _text_outputs(result) -> list[str]:
         for output in cell.outputs:
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
                 texts.append(output["text"])
-            for mime in ("text/plain", "text/html"):
+            for mime in ("text/plain", "text/markdown", "text/html"):
                 if mime in output.get("data", {}):
                     texts.append(output["data"][mime])
     return [re.sub(r" at 0x[0-9a-f]+", "", text) for text in texts]
