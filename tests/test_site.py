@@ -324,6 +324,82 @@ def test_internal_links_resolve(page):
 
 
 @pytest.mark.parametrize("page", PRESENT_PAGES)
+def test_same_page_anchors_resolve(page):
+    """``[Fitting](#sec-cp-fit)`` points at a heading or label of the same page."""
+    doc = qmd.parse_qmd(ROOT / page)
+    ids = {h.identifier for h in qmd.headings(doc)} | qmd.labels(doc)
+    missing = []
+    for m in re.finditer(r"\]\(\s*#([^)\s]+)\s*\)", doc.prose):
+        if m.group(1) not in ids:
+            missing.append(f"#{m.group(1)} (line {doc.prose.count(chr(10), 0, m.start()) + 1})")
+    assert not missing, f"{page}: links to anchors the page does not have: {missing}"
+
+
+# --------------------------------------------------------------------------------------
+# Numbering: every "chapter 5" and every section reference names something a reader sees
+# --------------------------------------------------------------------------------------
+
+
+def _chapter_number(page: str) -> int:
+    return int(Path(page).name[:2])
+
+
+@pytest.mark.parametrize("page", PRESENT_CHAPTERS)
+def test_chapter_title_starts_with_its_number(page):
+    """The prose says "chapter 5"; the title (page heading, sidebar, navbar menu) shows the 5."""
+    title = qmd.parse_qmd(ROOT / page).title
+    assert title.startswith(f"{_chapter_number(page)}. "), (
+        f"{page}: title {title!r} does not start with its chapter number"
+    )
+
+
+@pytest.mark.parametrize("page", PRESENT_PAGES)
+def test_chapter_numbers_in_the_prose_match_their_targets(page):
+    """``[chapter 5](05-...)``, ``Chapters [4](04-...)``, ``[5. Partial pooling](chapters/05-...)``."""
+    doc = qmd.parse_qmd(ROOT / page)
+    numbers = {_chapter_number(p) for p in PRESENT_CHAPTERS}
+    problems = []
+    for m in re.finditer(r"\[([^\]]*)\]\(\s*<?([^)\s>#]+\.qmd)", doc.prose):
+        text, target = m.group(1), Path(m.group(2)).name
+        if not re.match(r"\d\d-", target):
+            continue
+        said = re.search(r"\bchapters?\s+(\d+)\b", text, flags=re.I) or re.match(r"\s*(\d+)\.?(\s|$)", text)
+        if said and int(said.group(1)) != int(target[:2]):
+            line = doc.prose.count("\n", 0, m.start()) + 1
+            problems.append(f"line {line}: [{text}] links to {target}")
+    for m in re.finditer(r"\bchapters?\s+(\d+)\b", doc.prose, flags=re.I):
+        if int(m.group(1)) not in numbers:
+            line = doc.prose.count("\n", 0, m.start()) + 1
+            problems.append(f"line {line}: {m.group(0)!r} names no chapter")
+    assert not problems, f"{page}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page", PRESENT_PAGES)
+def test_sections_are_linked_by_name_while_headings_are_unnumbered(page):
+    """With ``number-sections: false``, ``@sec-x`` would print "Section N" for a heading without N."""
+    if load_config()["format"]["html"].get("number-sections"):
+        pytest.skip("headings are numbered, so @sec- references print numbers a reader sees")
+    doc = qmd.parse_qmd(ROOT / page)
+    refs = [f"@{label} (line {line})" for label, line in qmd.crossrefs(doc) if label.startswith("sec-")]
+    assert not refs, f"{page}: link these sections by name, [Heading](#sec-...): {refs}"
+
+
+def test_navbar_pages_are_not_repeated_in_the_sidebar():
+    """Quarto marks a navbar link as current on every page whose sidebar links to its page."""
+    website = load_config()["website"]
+    navbar_links = [
+        item["href"] for item in website["navbar"].get("left", []) + website["navbar"].get("right", [])
+        if isinstance(item, dict) and "href" in item
+    ]
+    sidebar = website["sidebar"]
+    in_sidebar = set()
+    for bar in sidebar if isinstance(sidebar, list) else [sidebar]:
+        in_sidebar |= set(_hrefs(bar.get("contents")))
+    both = [href for href in navbar_links if href in in_sidebar]
+    assert not both, f"navbar links also in the sidebar (marked current on every page): {both}"
+
+
+@pytest.mark.parametrize("page", PRESENT_PAGES)
 def test_figures_have_caption_and_alt_text(page):
     doc = qmd.parse_qmd(ROOT / page)
     problems = []
