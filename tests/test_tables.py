@@ -88,6 +88,15 @@ def test_int_cells_have_no_decimals_in_a_mixed_column():
     assert cells(show_table(mixed, formats={"value": 1}))["value"] == ["3.0", "0.2"]
 
 
+def test_a_column_of_whole_numbers_gets_no_decimals():
+    frame = pd.DataFrame({"trade_china": [30.0, 40000.0, np.nan], "share": [0.5, 1.0, 2.0]},
+                         index=["a", "b", "c"])
+    table = cells(show_table(frame))
+    assert table["trade_china"] == ["30", "40,000", DASH]
+    assert table["share"] == ["0.50", "1.00", "2.00"]  # one fraction: the column keeps its decimals
+    assert cells(show_table(frame, formats={"trade_china": 2}))["trade_china"][0] == "30.00"
+
+
 def test_identifiers_get_no_thousands_separator():
     frame = pd.DataFrame({"respondent_id": np.array([1, 12345], dtype="int64"), "china": [3.1, 2.9]})
     assert cells(show_table(frame))["respondent_id"] == ["1", "12345"]

@@ -10,7 +10,9 @@ name (words separated by spaces, underscores or hyphens, in any case):
   ``min bulk ESS``), and any integer-typed column;
 * R-hat, shown with ``rhat_digits`` decimals (``1.00``): ``r_hat``, ``rhat``
   or a name ending in them (``max r-hat``);
-* any other number: ``digits`` decimals (``-0.12``).
+* any other number: ``digits`` decimals (``-0.12``), unless every value in
+  the column is a whole number (trade of ``1,700`` USD millions, a minimum of
+  ``0``): then no decimals.
 
 Whatever the column, a cell holding an ``int`` is a whole number,
 ``True``/``False`` is ``yes``/``no``, text stays as it is, and a missing value
@@ -251,6 +253,9 @@ def _kind_from_column(name: str, values: pd.Series, digits: int, rhat_digits: in
         return "integer"
     if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return "text" if lowered == "id" or lowered.endswith("_id") else "integer"
+    present = [v for v in values if not _is_missing(v)]
+    if present and all(_is_number(v) and float(v).is_integer() for v in present):
+        return "integer"
     return digits
 
 
