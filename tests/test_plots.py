@@ -623,7 +623,8 @@ def test_forest_plot_overlays_models_in_pooling_colours(idata):
     colours = {to_hex(ln.get_color()) for ln in axes[-1].lines}
     assert style.POOLING_COLORS["No pooling"].lower() in colours
     assert style.POOLING_COLORS["Partial pooling"].lower() in colours
-    assert "94%" in fig._suptitle.get_text()
+    assert "94%" in axes[-1].get_title()
+    assert "No pooling vs partial pooling" in axes[-1].get_title()
     assert axes[-1].get_xlabel()
 
 
@@ -743,3 +744,212 @@ def test_group_predictor_plot_names_a_missing_column():
 
     with pytest.raises(ValueError, match="log_uranium"):
         group_predictor_plot(_trade_table(), predictor="log_uranium")
+
+
+# ------------------------------------------------------------------------------------------
+# reading the figures on the page
+# ------------------------------------------------------------------------------------------
+def _shown_text_px(fig) -> tuple[float, str]:
+    """Height in CSS px of the smallest text of ``fig`` as the page shows it.
+
+    The site saves figures at ``style.PAGE_DPI`` with a tight bounding box; a figure wider
+    than the page column (``style.COLUMN_WIDTH_PX``) is shrunk to fit, and its text with it.
+    """
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    width_px = fig.get_tightbbox(renderer).width * style.PAGE_DPI
+    shrink = min(1.0, style.COLUMN_WIDTH_PX / width_px)
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    smallest = min(texts, key=lambda t: t.get_fontsize())
+    return smallest.get_fontsize() * style.PAGE_DPI / 72 * shrink, smallest.get_text()
+
+
+def _every_figure(survey, idata):
+    names = list(survey["country_name"].cat.categories)
+    sizes = survey["country_name"].value_counts()
+    other = _posterior(seed=5)
+    yield "binned_scatter", plots.binned_scatter(survey)[0]
+    yield "caterpillar", plots.caterpillar(
+        {"No pooling": _estimates(names, 3), "Partial pooling": _estimates(names, 4)},
+        sizes=sizes)[0]
+    yield "pooling_panels", plots.pooling_panels(survey, _lines_for(survey), SIX)[0]
+    yield "shrinkage_plot", plots.shrinkage_plot(_shrinkage_table(), highlight=["Zudan"])[0]
+    yield "varying_effects_plot", plots.varying_effects_plot(
+        _effects(1), _effects(2), population=POP, highlight=["C0"])[0]
+    yield "group_predictor_plot", plots.group_predictor_plot(
+        _trade_table(), predictor="log_trade_china", line=(3.0, 0.1, 7.0))[0]
+    yield "forest_plot", plots.forest_plot({"No pooling": idata, "Partial pooling": other},
+                                           ["alpha", "sigma_alpha"])[0]
+    yield "ppc_plot", plots.ppc_plot(idata, num_samples=10)[0]
+    yield "pair_plot", plots.pair_plot(idata, ["alpha", "sigma_alpha"],
+                                       coords={"country": "Zudan"})[0]
+    yield "trace_plot", plots.trace_plot(idata, ["mu_alpha", "sigma_alpha"])[0]
+    yield "rank_plot", plots.rank_plot(idata, ["mu_alpha", "sigma_alpha"])[0]
+
+
+def test_every_figure_fits_the_page_column_with_text_at_least_11_px(survey, idata):
+    for name, fig in _every_figure(survey, idata):
+        px, text = _shown_text_px(fig)
+        assert px >= 11, f"{name}: {text!r} is {px:.1f} px tall on the page"
+        width = fig.get_size_inches()[0] * style.PAGE_DPI
+        assert width <= style.COLUMN_WIDTH_PX, f"{name} is {width:.0f} px wide"
+        plt.close(fig)
+
+
+def _marker_centres_px(ax) -> np.ndarray:
+    """Display coordinates of every scatter marker on ``ax``."""
+    offsets = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    return ax.transData.transform(np.vstack(offsets))
+
+
+def _assert_labels_clear(fig, ax, texts):
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    centres = _marker_centres_px(ax)
+    boxes = []
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        inside = ((centres[:, 0] > box.x0) & (centres[:, 0] < box.x1)
+                  & (centres[:, 1] > box.y0) & (centres[:, 1] < box.y1))
+        assert not inside.any(), f"{text.get_text()!r} covers {int(inside.sum())} marker(s)"
+        assert (frame.x0 <= box.x0 and box.x1 <= frame.x1
+                and frame.y0 <= box.y0 and box.y1 <= frame.y1), f"{text.get_text()!r} sticks out"
+        boxes.append(box)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not _overlap(a, b)
+
+
+def test_shrinkage_labels_keep_clear_of_crowded_data():
+    # the largest group sits at the right edge among groups of similar size and estimate,
+    # where a label on either side used to cover other groups' markers
+    rng = np.random.default_rng(7)
+    n = np.concatenate([rng.integers(1, 12, 60), rng.integers(20, 60, 20), [100, 105]])
+    no = rng.normal(1.3, 0.45, n.size)
+    no[-2:] = [1.35, 1.32]
+    w = n / (n + 4)
+    table = pd.DataFrame({"n": n, "no_pooling": no, "partial_pooling": 1.3 + w * (no - 1.3),
+                          "complete_pooling": 1.25}, index=[f"C{i}" for i in range(n.size)])
+    fig, ax = plots.shrinkage_plot(table, highlight=["C81", "C80", "C0"])
+    texts = [t for t in ax.texts if "(N = " in t.get_text()]
+    assert [t.get_text() for t in texts] == [
+        f"C81 (N = 105)", f"C80 (N = 100)", f"C0 (N = {n[0]})"]
+    _assert_labels_clear(fig, ax, texts)
+
+
+def test_varying_effects_and_group_predictor_labels_keep_clear_of_data():
+    fig, ax = plots.varying_effects_plot(_effects(1), _effects(2), population=POP,
+                                         highlight=["C0", "C1", "C2"])
+    _assert_labels_clear(fig, ax, ax.texts)
+    fig, ax = plots.group_predictor_plot(_trade_table(), predictor="log_trade_china",
+                                         line=(3.0, 0.1, 7.0),
+                                         highlight=["Country 0", "Country 5"])
+    _assert_labels_clear(fig, ax, ax.texts)
+
+
+def test_place_labels_avoids_given_obstacles_and_each_other():
+    fig, ax = plt.subplots(figsize=(5, 4))
+    xs, ys = np.meshgrid(np.linspace(0, 10, 11), np.linspace(0, 10, 11))
+    ax.scatter(xs.ravel(), ys.ravel())
+    ax.set(xlim=(-1, 11), ylim=(-1, 11))
+    # the only free space is between the rows of markers: labels must find it
+    grid = np.column_stack([xs.ravel(), ys.ravel()])
+    texts = plots.place_labels(ax, [("A", (5, 5)), ("B", (5, 5)), ("C", (10, 10))], grid)
+    assert [t.get_text() for t in texts] == ["A", "B", "C"]
+    _assert_labels_clear(fig, ax, texts)
+    assert all(not t.get_in_layout() for t in texts)
+
+
+def test_forest_plot_one_parameter_rows_are_the_models(idata):
+    other = _posterior(seed=5)
+    fig, axes = plots.forest_plot(
+        {"Partial pooling": idata, "Partial pooling with trade": other}, "sigma_alpha",
+        x_label="sigma_alpha (china points)")
+    (ax,) = axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Partial pooling", "Partial pooling with trade"]
+    assert not fig.legends and ax.get_legend() is None  # the rows already name the models
+    assert "sigma_alpha" in ax.get_title() and "94%" in ax.get_title()
+    # every interval lies well inside the frame, none on its edges
+    lo, hi = ax.get_xlim()
+    ends = np.concatenate([ln.get_xdata() for ln in ax.lines])
+    assert lo < ends.min() and ends.max() < hi
+    colours = [to_hex(ln.get_color()) for ln in ax.lines]
+    assert style.POOLING_COLORS["Partial pooling"].lower() in colours
+    # a model that is not one of the three strategies never borrows a pooling colour
+    others = set(colours) - {style.POOLING_COLORS["Partial pooling"].lower()}
+    assert others and not others & {c.lower() for c in style.POOLING_COLORS.values()}
+    # the thin line is the 94% HDI of the draws, the thick one the 50% HDI
+    import arviz_stats as azs
+
+    draws = idata.posterior["sigma_alpha"]
+    wide = np.asarray(azs.hdi(draws, prob=0.94, dim=["chain", "draw"]))
+    assert sorted(ax.lines[0].get_xdata()) == pytest.approx(sorted(wide))
+    assert ax.lines[2].get_xdata()[0] == pytest.approx(float(draws.mean()))
+
+
+def test_forest_plot_vector_variable_one_row_per_element(idata):
+    fig, axes = plots.forest_plot(idata, "alpha", coords={"country": ["Zudan", "Nigeria"]})
+    labels = [t.get_text() for t in axes[0].get_yticklabels()]
+    assert labels == ["alpha[Zudan]", "alpha[Nigeria]"]
+    with pytest.raises(ValueError, match="hdi_prob"):
+        plots.forest_plot(idata, "alpha", hdi_prob=94)
+
+
+def _three_model_ppc(idata):
+    import xarray as xr
+
+    pp = idata.posterior_predictive["china"]
+    obs = idata.observed_data["china"]
+    return xr.DataTree.from_dict({
+        "posterior_predictive": xr.Dataset({m: pp + 0.3 * i for i, m in enumerate(POOLING_LABELS)}),
+        "observed_data": xr.Dataset({m: obs for m in POOLING_LABELS}),
+    })
+
+
+@pytest.mark.parametrize("kind, y_label", [("kde", "Density"), ("ecdf", "Cumulative proportion")])
+def test_ppc_plot_stacks_models_on_a_shared_x_axis(idata, kind, y_label):
+    fig, axes = plots.ppc_plot(_three_model_ppc(idata), num_samples=10, kind=kind,
+                               x_label="Attitude toward China (1–5 score)")
+    assert len(axes) == 3
+    fig.draw_without_rendering()
+    assert len({ax.get_xlim() for ax in axes}) == 1, "panels must share one x range"
+    # stacked: same left edge, one above the other
+    boxes = [ax.get_position() for ax in axes]
+    assert len({round(b.x0, 6) for b in boxes}) == 1
+    assert boxes[0].y0 > boxes[1].y0 > boxes[2].y0
+    assert [ax.get_title() for ax in axes] == [f"{m} (N = 40)" for m in POOLING_LABELS]
+    assert all(ax.get_ylabel() == y_label for ax in axes)
+    assert [ax.get_xlabel() for ax in axes] == ["", "", "Attitude toward China (1–5 score)"]
+    assert _legend_labels(fig) == ["Observed data", "Replicated data sets (10)"]
+
+
+def test_model_graph_is_readable_at_page_width(tiny_model):
+    import re
+    import shutil
+
+    pm = pytest.importorskip("pymc")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed here")
+
+    def width_px(graph):
+        svg = graph.pipe(format="svg").decode()
+        return float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1)) * 4 / 3
+
+    small = plots.model_graph(tiny_model)
+    assert small.graph_attr["rankdir"] == "LR"
+    assert small.node_attr["fontsize"] == "12" and "Sans" in small.node_attr["fontname"]
+    # plate labels sit at the top of their plate, away from the arrows that leave it
+    assert "labelloc=t" in small.source and "labelloc=b" not in small.source
+    # twelve parameters side by side: far too wide top-down, one column wide left-to-right
+    with pm.Model() as wide_model:
+        params = [pm.Normal(f"parameter_{i:02d}", 0, 1) for i in range(12)]
+        pm.Normal("outcome", sum(params), 1, observed=[0.5, 1.0])
+    top_down = plots.model_graph(wide_model, direction="TB")
+    assert top_down.graph_attr["rankdir"] == "TB"
+    assert width_px(top_down) > 2 * style.COLUMN_WIDTH_PX
+    assert width_px(plots.model_graph(wide_model)) <= style.COLUMN_WIDTH_PX
+    with pytest.raises(ValueError, match="direction"):
+        plots.model_graph(tiny_model, direction="up")

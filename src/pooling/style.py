@@ -30,11 +30,14 @@ __all__ = [
     "BLACK",
     "BLUE",
     "BLUISH_GREEN",
+    "COLUMN_WIDTH_PX",
     "CYCLE",
     "GREY",
     "LIGHT_GREY",
+    "MAX_FIG_WIDTH",
     "OKABE_ITO",
     "ORANGE",
+    "PAGE_DPI",
     "POOLING_COLORS",
     "POOLING_LABELS",
     "POOLING_LINESTYLES",
@@ -126,11 +129,25 @@ def pooling_style(label: str, index: int = 0) -> dict[str, str]:
     return {"color": CYCLE[index % len(CYCLE)], "linestyle": "-", "marker": "o"}
 
 
+# --- page geometry -------------------------------------------------------------------------
+#: Resolution of the site's figures in dots per inch (``fig-dpi`` in ``_quarto.yml``, and
+#: ``figure.dpi`` below, so a notebook shows the same size): 1 inch of figure = 110 px.
+PAGE_DPI: int = 110
+
+#: Width of the page's text column in CSS pixels in a 1280-px-wide browser window (763 px
+#: measured; about 940 px in wider windows). A figure no wider than this is shown at its
+#: natural size, where 10-pt text is 15 px tall; a wider one is shrunk, its text with it.
+COLUMN_WIDTH_PX: int = 760
+
+#: The widest figure, in inches, that is shown without shrinking (COLUMN_WIDTH_PX / PAGE_DPI).
+MAX_FIG_WIDTH: float = 6.9
+
+
 # --- rcParams ------------------------------------------------------------------------------
 RC_PARAMS: dict[str, object] = {
     # figure
     "figure.figsize": (7.0, 4.5),
-    "figure.dpi": 110,
+    "figure.dpi": PAGE_DPI,
     "figure.facecolor": "white",
     "figure.constrained_layout.use": True,
     "figure.titlesize": 13.5,
