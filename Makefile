@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: env test test-fast render preview benchmark data clean
+.PHONY: env test test-fast render preview benchmark data clean vendor
 
 # uv is run as a module of the project's Python (.python-version) so no PATH shim can pick another.
 UV := python3 -m uv
@@ -29,6 +29,12 @@ benchmark: env
 
 data: env
 	$(UV) run --locked python -m pooling.simulate data
+
+# Re-fetch the third-party files that the site serves itself (KaTeX, the themes' web fonts,
+# chapter 6's Observable libraries) from the npm registry into assets/vendor/; needs npm.
+# Rendering never fetches them. `python tools/vendor_assets.py --check` compares instead.
+vendor: env
+	$(UV) run --locked python tools/vendor_assets.py
 
 clean:
 	rm -rf _site _freeze .jupyter_cache .pytest_cache

@@ -647,13 +647,14 @@ def has_image_output(cell: nbformat.NotebookNode) -> bool:
 
 
 def ojs_definitions(nb: nbformat.NotebookNode) -> dict[str, Any]:
-    """Values sent to Observable JS with ``ojs_define`` during execution."""
+    """Values sent to Observable JS during execution: with Quarto's ``ojs_define`` (an HTML
+    output) or with ``pooling.ojs.ojs_data`` (the same script element in a Markdown output)."""
     defined: dict[str, Any] = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            html = out.get("data", {}).get("text/html", "")
-            if isinstance(html, list):
-                html = "".join(html)
+            data = out.get("data", {})
+            html = "".join("".join(v) if isinstance(v, list) else v
+                           for mime, v in data.items() if mime in ("text/html", "text/markdown"))
             for m in re.finditer(r'<script type="ojs-define">(.*?)</script>', html, flags=re.S):
                 for item in json.loads(m.group(1))["contents"]:
                     defined[item["name"]] = item["value"]

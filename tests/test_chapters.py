@@ -56,9 +56,9 @@ def test_page_executes(page):
     assert not html_outputs, f"{page}: outputs shown as HTML (use show_table for tables): {html_outputs}"
 
     doc = result.document
-    if any("ojs_define(" in b.source for b in doc.evaluated_cells):
+    if any("ojs_define(" in b.source or "ojs_data(" in b.source for b in doc.evaluated_cells):
         defined = qmd.ojs_definitions(result.notebook)
-        assert defined, f"{page}: ojs_define() was called but sent nothing to the page"
+        assert defined, f"{page}: ojs_define() or ojs_data() was called but sent nothing to the page"
         ojs_code = "\n".join(b.source for b in doc.ojs_cells)
         unused = [name for name in defined if name not in ojs_code]
         assert not unused, f"{page}: values sent with ojs_define() but never used in OJS: {unused}"
