@@ -27,6 +27,7 @@ from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Ellipse, FancyArrowPatch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from pooling import plots, style  # noqa: E402
 
@@ -755,8 +756,6 @@ def _shown_text_px(fig) -> tuple[float, str]:
     The site saves figures at ``style.PAGE_DPI`` with a tight bounding box; a figure wider
     than the page column (``style.COLUMN_WIDTH_PX``) is shrunk to fit, and its text with it.
     """
-    from matplotlib.text import Text
-
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     width_px = fig.get_tightbbox(renderer).width * style.PAGE_DPI
@@ -811,7 +810,7 @@ def _assert_labels_clear(fig, ax, texts):
     centres = _marker_centres_px(ax)
     boxes = []
     for text in texts:
-        box = text.get_window_extent(renderer)
+        box = Text.get_window_extent(text, renderer)  # the text, without its leader line
         inside = ((centres[:, 0] > box.x0) & (centres[:, 0] < box.x1)
                   & (centres[:, 1] > box.y0) & (centres[:, 1] < box.y1))
         assert not inside.any(), f"{text.get_text()!r} covers {int(inside.sum())} marker(s)"
@@ -837,6 +836,25 @@ def test_shrinkage_labels_keep_clear_of_crowded_data():
     assert [t.get_text() for t in texts] == [
         f"C81 (N = 105)", f"C80 (N = 100)", f"C0 (N = {n[0]})"]
     _assert_labels_clear(fig, ax, texts)
+
+
+def test_shrinkage_label_does_not_cross_a_neighbouring_arrow():
+    # a one-member group right next to a three-member group with a long arrow that passes
+    # at the height of the first group's label: the label must not be drawn across it
+    n = pd.Series({"One": 1, "Three": 3, "Big A": 200, "Big B": 400, "Big C": 800})
+    no = pd.Series({"One": -0.05, "Three": -0.71, "Big A": 0.1, "Big B": -0.1, "Big C": 0.05})
+    pp = pd.Series({"One": -0.005, "Three": -0.045, "Big A": 0.09, "Big B": -0.09, "Big C": 0.05})
+    table = pd.DataFrame({"n": n, "no_pooling": no, "partial_pooling": pp, "complete_pooling": 0.0})
+    fig, ax = plots.shrinkage_plot(table, highlight=["One", "Three"])
+    _assert_labels_clear(fig, ax, ax.texts)
+    renderer = fig.canvas.get_renderer()
+    for text in ax.texts:
+        box = Text.get_window_extent(text, renderer)
+        for group, row in table.iterrows():
+            (x, y0), (_, y1) = ax.transData.transform([(row["n"], row["no_pooling"]),
+                                                       (row["n"], row["partial_pooling"])])
+            crosses = box.x0 < x < box.x1 and min(y0, y1) < box.y1 and box.y0 < max(y0, y1)
+            assert not crosses, f"{text.get_text()!r} is drawn across the arrow of {group}"
 
 
 def test_varying_effects_and_group_predictor_labels_keep_clear_of_data():

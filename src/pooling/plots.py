@@ -299,11 +299,15 @@ _LABEL_SPOTS: tuple[tuple[float, float, str, str], ...] = tuple(
 )
 
 
-def _segment_points(x0, y0, x1, y1, n: int = 6) -> np.ndarray:
-    """``n`` evenly spaced points along each segment (x0, y0) -> (x1, y1): shape (k * n, 2)."""
-    t = np.linspace(0.0, 1.0, n)[None, :]
-    x0, y0, x1, y1 = (np.asarray(v, dtype=float)[:, None] for v in (x0, y0, x1, y1))
-    return np.column_stack([(x0 + t * (x1 - x0)).ravel(), (y0 + t * (y1 - y0)).ravel()])
+def _densify_px(segments_px: np.ndarray, step: float = 2.0) -> np.ndarray:
+    """Points every ``step`` display pixels along each segment of shape (k, 2, 2)."""
+    if len(segments_px) == 0:
+        return np.empty((0, 2))
+    start, end = segments_px[:, 0, :], segments_px[:, 1, :]
+    counts = np.maximum(2, np.ceil(np.hypot(*(end - start).T) / step).astype(int) + 1)
+    t = np.concatenate([np.linspace(0.0, 1.0, c) for c in counts])
+    which = np.repeat(np.arange(len(segments_px)), counts)
+    return start[which] + t[:, None] * (end[which] - start[which])
 
 
 def place_labels(
@@ -311,26 +315,29 @@ def place_labels(
     labels: Sequence[tuple[str, tuple[float, float]]],
     obstacles: np.ndarray | None = None,
     *,
+    segments: np.ndarray | None = None,
     fontsize: float = 10.0,
     fontweight: str = "bold",
-    radius: float = 4.0,
+    radius: float = 2.5,
 ) -> list:
-    """Label points without covering data, other labels or the axes frame.
+    """Label points without covering data, lines, other labels or the axes frame.
 
     Parameters
     ----------
     labels : ``(text, (x, y))`` pairs in data coordinates, placed in this order.
-    obstacles : array of shape (k, 2), data coordinates of everything a label must not
-        cover (markers, and points sampled along arrows or lines).
-    radius : how far, in points, a label keeps clear of each obstacle point.
+    obstacles : array of shape (k, 2): data coordinates of points a label must not cover
+        (markers; a curve given as many points along it).
+    segments : array of shape (m, 2, 2): straight lines a label must not cross, each as
+        ``[(x0, y0), (x1, y1)]`` in data coordinates (arrows, reference lines).
+    radius : how far, in points, a label keeps clear of each obstacle.
 
     Each label tries the spots in ``_LABEL_SPOTS`` (right, left, above, below, the diagonals,
-    then the same farther out) and takes the first one with the smallest overlap with the
+    then the same farther out) and takes the one with the smallest overlap with the
     obstacles, the labels placed before it, a legend inside the axes and the area outside
-    the axes, measured in display pixels with ``Text.get_window_extent``; a label placed away
-    from its point gets a thin leader line. Labels are left out of the layout, so placing
-    them never resizes the axes. Call after everything else is drawn and the axis limits
-    are final.
+    the axes, measured in display pixels with ``Text.get_window_extent``; nearer spots win
+    ties. A label placed away from its point gets a thin leader line. Labels are left out of
+    the layout, so placing them never resizes the axes. Call after everything else is drawn
+    and the axis limits are final.
 
     Returns the list of ``matplotlib.text.Annotation`` objects, one per label.
     """
@@ -341,40 +348,44 @@ def place_labels(
     pts = np.empty((0, 2)) if obstacles is None else np.asarray(obstacles, dtype=float)
     pts = pts[np.isfinite(pts).all(axis=1)] if len(pts) else pts
     pix = ax.transData.transform(pts) if len(pts) else np.empty((0, 2))
+    if segments is not None and len(segments):
+        seg = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
+        seg = seg[np.isfinite(seg).all(axis=(1, 2))]
+        seg_px = ax.transData.transform(seg.reshape(-1, 2)).reshape(-1, 2, 2)
+        pix = np.vstack([pix, _densify_px(seg_px)])
     clear = radius * fig.dpi / 72.0
     legend = ax.get_legend()  # a legend inside the axes is kept clear too
     placed_boxes = [legend.get_window_extent(renderer)] if legend is not None else []
+    style = dict(textcoords="offset points", fontsize=fontsize, fontweight=fontweight,
+                 color=BLACK, zorder=6)
     artists = []
     for text, (x, y) in labels:
         best = None
         for dx, dy, ha, va in _LABEL_SPOTS:
-            far = max(abs(dx), abs(dy)) > 10
-            ann = ax.annotate(
-                text, xy=(x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                fontsize=fontsize, fontweight=fontweight, color=BLACK, zorder=6,
-                arrowprops=dict(arrowstyle="-", color=GREY, linewidth=0.8, shrinkA=0,
-                                shrinkB=3) if far else None,
-            )
+            ann = ax.annotate(text, xy=(x, y), xytext=(dx, dy), ha=ha, va=va, **style)
             box = ann.get_window_extent(renderer)
+            ann.remove()
             inside = ((pix[:, 0] > box.x0 - clear) & (pix[:, 0] < box.x1 + clear)
                       & (pix[:, 1] > box.y0 - clear) & (pix[:, 1] < box.y1 + clear))
-            covered = int(inside.sum())
             clash = sum(max(0.0, min(box.x1, b.x1) - max(box.x0, b.x0))
                         * max(0.0, min(box.y1, b.y1) - max(box.y0, b.y0)) for b in placed_boxes)
             out_w = max(0.0, frame.x0 - box.x0) + max(0.0, box.x1 - frame.x1)
             out_h = max(0.0, frame.y0 - box.y0) + max(0.0, box.y1 - frame.y1)
-            cost = covered + 10.0 * (clash + out_w * box.height + out_h * box.width)
+            cost = (20.0 * int(inside.sum()) + 10.0 * clash
+                    + 3.0 * (out_w * box.height + out_h * box.width)
+                    + 0.5 * max(abs(dx), abs(dy)))  # nearer is better when all else is equal
             if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, ann, box)
-            else:
-                ann.remove()
-            if cost == 0:
-                break
-        best[1].set_in_layout(False)
-        placed_boxes.append(best[2])
-        artists.append(best[1])
+                best = (cost, dx, dy, ha, va, box)
+        _, dx, dy, ha, va, box = best
+        far = max(abs(dx), abs(dy)) > 10
+        ann = ax.annotate(
+            text, xy=(x, y), xytext=(dx, dy), ha=ha, va=va, **style,
+            arrowprops=dict(arrowstyle="-", color=GREY, linewidth=0.8, shrinkA=0,
+                            shrinkB=3) if far else None,
+        )
+        ann.set_in_layout(False)
+        placed_boxes.append(box)
+        artists.append(ann)
     return artists
 
 
@@ -1079,15 +1090,15 @@ def shrinkage_plot(
         ax.set_title(title or "Partial pooling pulls small groups toward the overall estimate")
         _fit_to_figure(fig)
         if highlight:
-            line_x = np.geomspace(lo / 1.8, hi * 1.8, 80)
-            obstacles = np.vstack([
-                _segment_points(n, no, n, pp),
-                np.column_stack([line_x, np.full_like(line_x, overall)]),
-            ])
+            markers = np.vstack([np.column_stack([n, no]), np.column_stack([n, pp])])
+            arrows = np.stack([np.column_stack([n, no]), np.column_stack([n, pp])], axis=1)
+            x_lo, x_hi = ax.get_xlim()
+            reference = np.array([[[x_lo, overall], [x_hi, overall]]])
             place_labels(ax, [(_with_n(g, table.loc[g, "n"]),
                                (table.loc[g, "n"],
                                 (table.loc[g, "no_pooling"] + table.loc[g, "partial_pooling"]) / 2))
-                              for g in highlight], obstacles)
+                              for g in highlight],
+                         markers, segments=np.concatenate([arrows, reference]))
     return fig, ax
 
 
@@ -1258,13 +1269,16 @@ def _effects_figure(no_pooling, partial_pooling, *, population, levels, highligh
         _legend(fig, ax, handles, created, ncols=3)
         _fit_to_figure(fig)
         if highlight:
-            obstacles = [_segment_points(a0, b0, a1, b1)]
-            obstacles += [_ellipse_outline(patch) for patch in patches]
+            markers = np.vstack([np.column_stack([a0, b0]), np.column_stack([a1, b1])])
+            lines = [segments]
+            for patch in patches:
+                outline = _ellipse_outline(patch)
+                lines.append(np.stack([outline[:-1], outline[1:]], axis=1))
             if line is not None:
-                xs = np.linspace(*ax.get_xlim(), 80)
-                obstacles.append(np.column_stack([xs, intercept + slope * (xs - center)]))
+                xs = np.array(ax.get_xlim())
+                lines.append(np.array([np.column_stack([xs, intercept + slope * (xs - center)])]))
             place_labels(ax, [(str(g), (no_pooling.loc[g, "alpha"], no_pooling.loc[g, "beta"]))
-                              for g in highlight], np.vstack(obstacles))
+                              for g in highlight], markers, segments=np.concatenate(lines))
     return fig, ax
 
 
