@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: env test test-fast render preview benchmark data clean vendor
+.PHONY: env site test test-fast render preview benchmark data clean vendor
 
 # uv is run as a module of the project's Python (.python-version) so no PATH shim can pick another.
 UV := python3 -m uv
@@ -12,13 +12,22 @@ env:
 	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --locked
 
-test: env
+# The rendered site that the browser tests read: `quarto render` runs only when _site/ is missing
+# or a page's output is older than its sources (tests/rendered.py decides, and the tests use the
+# same rule to fail on a stale site). With _freeze/ current, rendering executes no code.
+site: env
+	@$(UV) run --locked python tests/rendered.py --quiet || $(MAKE) --no-print-directory render
+
+# Everything, including the browser tests against _site/ (hence `site` first).
+test: site
 	$(UV) run --locked pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# No sampling, no chapter runs, no rendered site (so no Quarto needed).
 test-fast: env
-	$(UV) run --locked pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n 2 --dist loadgroup -m "not slow and not browser and not site" $(PYTEST_ARGS)
 
 render: env
+	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
 	$(UV) run --locked quarto render
 
 preview: env
