@@ -620,7 +620,8 @@ def test_forest_plot_overlays_models_in_pooling_colours(idata):
     other = _posterior(seed=5)
     fig, axes = plots.forest_plot({"No pooling": idata, "Partial pooling": other}, ["alpha"])
     assert isinstance(fig, Figure)
-    assert _legend_labels(fig) == ["No pooling", "Partial pooling"]
+    assert _legend_labels(fig) == ["No pooling", "Partial pooling", "Posterior mean",
+                                   "50% HDI", "94% HDI"]
     colours = {to_hex(ln.get_color()) for ln in axes[-1].lines}
     assert style.POOLING_COLORS["No pooling"].lower() in colours
     assert style.POOLING_COLORS["Partial pooling"].lower() in colours
@@ -750,16 +751,20 @@ def test_group_predictor_plot_names_a_missing_column():
 # ------------------------------------------------------------------------------------------
 # reading the figures on the page
 # ------------------------------------------------------------------------------------------
+def _saved_width_px(fig) -> float:
+    """Width in px of the image the site saves: tight bounding box plus padding, at PAGE_DPI."""
+    fig.draw_without_rendering()
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())
+    return (tight.width + 2 * mpl.rcParams["savefig.pad_inches"]) * style.PAGE_DPI
+
+
 def _shown_text_px(fig) -> tuple[float, str]:
     """Height in CSS px of the smallest text of ``fig`` as the page shows it.
 
     The site saves figures at ``style.PAGE_DPI`` with a tight bounding box; a figure wider
     than the page column (``style.COLUMN_WIDTH_PX``) is shrunk to fit, and its text with it.
     """
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    width_px = fig.get_tightbbox(renderer).width * style.PAGE_DPI
-    shrink = min(1.0, style.COLUMN_WIDTH_PX / width_px)
+    shrink = min(1.0, style.COLUMN_WIDTH_PX / _saved_width_px(fig))
     texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
     smallest = min(texts, key=lambda t: t.get_fontsize())
     return smallest.get_fontsize() * style.PAGE_DPI / 72 * shrink, smallest.get_text()
@@ -792,8 +797,8 @@ def test_every_figure_fits_the_page_column_with_text_at_least_11_px(survey, idat
     for name, fig in _every_figure(survey, idata):
         px, text = _shown_text_px(fig)
         assert px >= 11, f"{name}: {text!r} is {px:.1f} px tall on the page"
-        width = fig.get_size_inches()[0] * style.PAGE_DPI
-        assert width <= style.COLUMN_WIDTH_PX, f"{name} is {width:.0f} px wide"
+        width = _saved_width_px(fig)
+        assert width <= style.COLUMN_WIDTH_PX, f"{name} is saved {width:.0f} px wide"
         plt.close(fig)
 
 
@@ -888,7 +893,8 @@ def test_forest_plot_one_parameter_rows_are_the_models(idata):
     (ax,) = axes
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "Partial pooling", "Partial pooling with trade"]
-    assert not fig.legends and ax.get_legend() is None  # the rows already name the models
+    # the rows already name the models: the legend is only the key to the marks
+    assert _legend_labels(fig) == ["Posterior mean", "50% HDI", "94% HDI"]
     assert "sigma_alpha" in ax.get_title() and "94%" in ax.get_title()
     # every interval lies well inside the frame, none on its edges
     lo, hi = ax.get_xlim()
@@ -971,3 +977,18 @@ def test_model_graph_is_readable_at_page_width(tiny_model):
     assert width_px(plots.model_graph(wide_model)) <= style.COLUMN_WIDTH_PX
     with pytest.raises(ValueError, match="direction"):
         plots.model_graph(tiny_model, direction="up")
+
+
+def test_rank_plot_stacks_variables_and_moves_the_test_into_the_title(idata):
+    fig, axes = plots.rank_plot(idata, ["mu_alpha", "sigma_alpha"])
+    assert len(axes) == 2
+    fig.draw_without_rendering()
+    assert axes[0].get_xlim() == axes[1].get_xlim()
+    assert axes[0].get_position().y0 > axes[1].get_position().y0
+    for ax, name in zip(axes, ["mu_alpha", "sigma_alpha"]):
+        assert ax.get_title().startswith(f"{name} (test that the chains agree: p = ")
+        assert ax.get_ylabel() == "ECDF difference"
+        assert not [t for t in ax.texts if t.get_text().startswith("p=")]
+        assert any(set(ln.get_ydata()) == {0.0} for ln in ax.lines), "no reference line at 0"
+    assert _has_scale(axes[-1].get_xlabel()) and axes[0].get_xlabel() == ""
+    assert _legend_labels(fig) == ["Chain 1", "Chain 2", "Outside the expected range"]

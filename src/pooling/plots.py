@@ -177,39 +177,66 @@ def _legend(fig, ax, handles, created: bool, *, ncols: int = 3, title: str | Non
     return ax.legend(handles=handles, loc="best", fontsize=9, title=title)
 
 
-def _wrap_to_width(artist, max_px: float, renderer) -> None:
-    """Break a Text artist's text into lines no wider than ``max_px`` display pixels."""
+def _greedy_lines(artist, words: list[str], max_px: float, renderer, along: str) -> list[str]:
+    """Words packed into lines no longer than ``max_px`` (first-fit), measured on ``artist``."""
+    lines, current = [], words[0]
+    for word in words[1:]:
+        artist.set_text(f"{current} {word}")
+        if getattr(artist.get_window_extent(renderer), along) <= max_px:
+            current = f"{current} {word}"
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    return lines
+
+
+def _wrap_to_width(artist, max_px: float, renderer, along: str = "width") -> None:
+    """Break a Text artist's text into lines no longer than ``max_px`` display pixels.
+
+    ``along`` is ``"width"`` for horizontal text and ``"height"`` for text rotated by 90
+    degrees (a y-axis label). The lines come out about equally long: a two-line title is
+    split near its middle rather than leaving one word on the second line.
+    """
     text = artist.get_text()
-    if not text or artist.get_window_extent(renderer).width <= max_px:
+    if not text or "\n" in text:
         return
-    lines = []
-    for paragraph in text.split("\n"):
-        words = paragraph.split(" ")
-        current = words[0]
-        for word in words[1:]:
-            artist.set_text(f"{current} {word}")
-            if artist.get_window_extent(renderer).width <= max_px:
-                current = f"{current} {word}"
-            else:
-                lines.append(current)
-                current = word
-        lines.append(current)
+    full = getattr(artist.get_window_extent(renderer), along)
+    if full <= max_px:
+        return
+    words = text.split(" ")
+    lines = _greedy_lines(artist, words, max_px, renderer, along)
+    # the narrowest width that still needs no more lines than the first fit
+    target = full / len(lines)
+    while target < max_px:
+        balanced = _greedy_lines(artist, words, target, renderer, along)
+        if len(balanced) <= len(lines):
+            lines = balanced
+            break
+        target *= 1.05
     artist.set_text("\n".join(lines))
 
 
 def _fit_to_figure(fig) -> None:
-    """Wrap titles that are wider than their space onto more lines.
+    """Wrap titles and axis labels that are longer than their space onto more lines.
 
-    Each axes title gets the width of its axes, the figure title the width of the figure.
-    A title sticking out of the figure would be kept by the saved image, and the page would
-    then shrink the whole figure, text and all, to fit its column. Call inside the style
-    context, after everything is drawn.
+    Each axes title and x label gets the width of its axes, each y label its height, the
+    figure title the width of the figure. Text sticking out of the figure would be kept by
+    the saved image, and the page would then shrink the whole figure, text and all, to fit
+    its column. Call inside the style context, after everything is drawn.
     """
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
-        if ax.get_visible() and ax.get_title():
-            _wrap_to_width(ax.title, ax.get_window_extent(renderer).width, renderer)
+        if not ax.get_visible():
+            continue
+        frame = ax.get_window_extent(renderer)
+        if ax.get_title():
+            _wrap_to_width(ax.title, frame.width, renderer)
+        if ax.get_xlabel():
+            _wrap_to_width(ax.xaxis.label, frame.width, renderer)
+        if ax.get_ylabel():
+            _wrap_to_width(ax.yaxis.label, frame.height, renderer, along="height")
     if fig.get_suptitle():
         # calling suptitle again returns the existing title artist
         _wrap_to_width(fig.suptitle(fig.get_suptitle()), 0.96 * fig.bbox.width, renderer)
@@ -1404,21 +1431,52 @@ def rank_plot(
     var_names: str | Sequence[str] | None = None,
     *,
     coords: Mapping[str, Any] | None = None,
-    title: str | None = "Rank plots by chain (lines near 0 = chains agree)",
+    title: str | None = "Rank plots by chain: lines near 0 mean the chains agree",
     **kwargs: Any,
 ):
     """``arviz_plots.plot_rank``: fractional-rank Δ-ECDF per chain with a uniformity test.
 
+    One panel per variable, stacked on a shared x axis. Each chain's line is the difference
+    between the distribution of its draws' ranks and the uniform distribution it would have
+    if all chains sampled the same distribution; black dots mark where that difference is
+    larger than chance allows. The panel title gives the p-value of the test that all
+    chains agree, and a legend names the chains.
+
     Returns (fig, axes).
     """
+    import re
+
     import arviz_plots as azp
 
     var_names = _as_list(var_names)
     _check_vars(idata, var_names, "rank_plot")
+    figure_kwargs = {"sharex": True, **dict(kwargs.pop("figure_kwargs", {}))}
+    visuals = {"remove_axis": False, **dict(kwargs.pop("visuals", {}) or {})}
     with _arviz_context():
         pc = azp.plot_rank(idata, var_names=var_names, coords=coords, backend="matplotlib",
-                           **kwargs)
+                           col_wrap=1, figure_kwargs=figure_kwargs, visuals=visuals, **kwargs)
         fig, axes = _finish(pc, title)
+        plotted = list(pc.viz["plot"].data_vars)
+        fig.set_size_inches(MAX_FIG_WIDTH, 1.3 + 2.1 * len(plotted))
+        for k, name in enumerate(plotted):
+            ax = pc.viz["plot"][name].item()
+            ax.axhline(0.0, color=GREY, linewidth=1.0, zorder=1)
+            ax.set_ylabel("ECDF difference")
+            ax.set_xlabel("Fractional rank of the draw (0–1)" if k == len(plotted) - 1 else "")
+            # the test result goes into the title, where it covers no line
+            for text in list(ax.texts):
+                found = re.match(r"p=([0-9.]+)", text.get_text().strip())
+                if found:
+                    text.remove()
+                    ax.set_title(f"{ax.get_title()} (test that the chains agree: "
+                                 f"p = {found.group(1)})")
+        lines = pc.viz["ecdf_lines"][plotted[0]]
+        chain_handles = [Line2D([], [], color=line.get_color(), linewidth=1.6,
+                                label=f"Chain {int(chain) + 1}")
+                         for chain, line in zip(lines["chain"].values, lines.values.ravel())]
+        outside = Line2D([], [], linestyle="none", marker="o", color=BLACK, markersize=5,
+                         label="Outside the expected range")
+        _figure_legend(fig, [*chain_handles, outside], ncols=len(chain_handles) + 1)
         _fit_to_figure(fig)
     return fig, axes
 
@@ -1561,11 +1619,19 @@ def forest_plot(
                 who = f"{_title_join(names)}: " if len(names) > 1 else ""
             title = f"{who}{'p' if who else 'P'}osterior means, 50% (thick) and {pct} (thin) HDIs"
         ax.set_title(title)
+        handles = []
         if len(names) > 1 and not models_as_rows:
             handles = [Line2D([], [], color=st["color"], linewidth=2.5, marker=st["marker"],
                               markerfacecolor="white", label=nm)
                        for nm, st in zip(names, styles)]
-            _legend(fig, ax, handles, created)
+        # a key to the marks, in grey: mean, 50% and wide HDI
+        handles += [
+            Line2D([], [], linestyle="none", marker="o", markersize=7, color=GREY,
+                   markerfacecolor="white", markeredgewidth=1.6, label="Posterior mean"),
+            Line2D([], [], color=GREY, linewidth=5.0, solid_capstyle="butt", label="50% HDI"),
+            Line2D([], [], color=GREY, linewidth=1.6, label=f"{pct} HDI"),
+        ]
+        _legend(fig, ax, handles, created, ncols=len(handles))
         _fit_to_figure(fig)
     return fig, np.array([ax], dtype=object)
 
@@ -1710,7 +1776,7 @@ def pair_plot(
                 title = "Pair plot of posterior draws (no divergent transitions)"
             else:
                 plural = "s" if n_div != 1 else ""
-                title = f"Pair plot of posterior draws ({n_div} divergent transition{plural} in vermillion)"
+                title = f"Pair plot of posterior draws ({n_div} divergent transition{plural})"
         fig, axes = _finish(pc, title)
         grid = pc.viz["plot"] if "plot" in pc.viz.data_vars else None
         if grid is not None and grid.ndim == 2:

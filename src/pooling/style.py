@@ -137,10 +137,10 @@ PAGE_DPI: int = 110
 #: Width of the page's text column in CSS pixels in a 1280-px-wide browser window (763 px
 #: measured; about 940 px in wider windows). A figure no wider than this is shown at its
 #: natural size, where 10-pt text is 15 px tall; a wider one is shrunk, its text with it.
-COLUMN_WIDTH_PX: int = 760
+COLUMN_WIDTH_PX: int = 763
 
 #: The widest figure, in inches, that is shown without shrinking (COLUMN_WIDTH_PX / PAGE_DPI).
-MAX_FIG_WIDTH: float = 6.9
+MAX_FIG_WIDTH: float = 6.8
 
 
 # --- rcParams ------------------------------------------------------------------------------
