@@ -643,9 +643,10 @@ def test_pair_plot_shows_the_funnel_with_divergences(idata, tmp_path):
     assert isinstance(fig, Figure)
     labels = {ax.get_xlabel() for ax in axes} | {ax.get_ylabel() for ax in axes}
     assert "log(sigma_alpha)" in labels
+    assert "alpha [Zudan]" in labels  # the element the coords chose
     n_div = int(idata.sample_stats["diverging"].sum())
     assert _legend_labels(fig)[-1] == f"Divergent transition ({n_div})"
-    assert f"{n_div} divergent transition" in fig._suptitle.get_text()
+    assert f"{n_div} divergent transition" in " ".join(fig.get_suptitle().split())
     fig.savefig(tmp_path / "pair.png")
 
 
@@ -653,7 +654,9 @@ def test_pair_plot_title_says_when_there_are_no_divergences(idata):
     clean = idata.copy()
     clean["sample_stats"]["diverging"] = clean["sample_stats"]["diverging"] & False
     fig, _ = plots.pair_plot(clean, ["alpha", "sigma_alpha"], coords={"country": "Zudan"})
-    assert fig._suptitle.get_text() == "Pair plot of posterior draws (no divergent transitions)"
+    assert " ".join(fig.get_suptitle().split()) == (  # long titles are wrapped
+        "Posterior draws of alpha and log(sigma_alpha) (no divergent transitions)")
+    assert not fig.legends  # nothing to point out
 
 
 @pytest.mark.parametrize("func", ["trace_plot", "rank_plot", "forest_plot", "pair_plot"])
@@ -992,3 +995,14 @@ def test_rank_plot_stacks_variables_and_moves_the_test_into_the_title(idata):
         assert any(set(ln.get_ydata()) == {0.0} for ln in ax.lines), "no reference line at 0"
     assert _has_scale(axes[-1].get_xlabel()) and axes[0].get_xlabel() == ""
     assert _legend_labels(fig) == ["Chain 1", "Chain 2", "Outside the expected range"]
+
+
+def test_pair_plot_takes_axis_labels_with_units(idata):
+    fig, axes = plots.pair_plot(
+        idata, ["alpha", "sigma_alpha"], coords={"country": "Zudan"},
+        labels={"alpha": "Zudan's intercept (china, 1–5 score)"})
+    labels = {ax.get_xlabel() for ax in axes} | {ax.get_ylabel() for ax in axes}
+    assert "Zudan's intercept (china, 1–5 score)" in labels
+    assert "log(sigma_alpha)" in labels
+    with pytest.raises(ValueError, match="'beta'"):
+        plots.pair_plot(idata, ["alpha", "sigma_alpha"], labels={"beta": "slope"})

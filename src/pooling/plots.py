@@ -731,6 +731,7 @@ def caterpillar(
                                       label=f"{reference_label} ({ref:.2f})"))
         ax.set_yticks(ypos, tick_labels)
         ax.set_ylim(-0.7, n_groups - 0.3)
+        ax.margins(x=0.04)  # no mark on the frame
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(label)
         ax.set_ylabel(f"{group_label} (number of observations)" if sizes is not None
@@ -1730,6 +1731,7 @@ def pair_plot(
     coords: Mapping[str, Any] | None = None,
     divergences: bool = True,
     log_vars: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
     title: str | None = None,
     **kwargs: Any,
 ):
@@ -1743,6 +1745,10 @@ def pair_plot(
         requested variable whose name starts with ``sigma`` -- the funnel is clearest in
         log(sigma).
     divergences : mark divergent transitions (from ``sample_stats.diverging``) in vermillion.
+    labels : axis label for each variable (by its name in ``var_names``), e.g.
+        ``{"alpha": "alpha: Zudan's intercept (china, 1–5 score)"}``. Default: the name,
+        ``log(name)`` for a variable in ``log_vars``, followed by the element chosen with
+        ``coords`` (``alpha [Zudan]``).
 
     Returns (fig, axes).
     """
@@ -1752,6 +1758,9 @@ def pair_plot(
     if not var_names:
         raise ValueError("pair_plot: give at least two variables (or one vector variable)")
     _check_vars(idata, var_names, "pair_plot")
+    unknown = [v for v in (labels or {}) if v not in var_names]
+    if unknown:
+        raise ValueError(f"pair_plot: `labels` {unknown} are not among var_names {var_names}")
     if log_vars is None:
         log_vars = [v for v in var_names if v.startswith("sigma")]
     unknown = [v for v in log_vars if v not in var_names]
@@ -1759,6 +1768,12 @@ def pair_plot(
         raise ValueError(f"pair_plot: `log_vars` {unknown} are not among var_names {var_names}")
     data = _log_scale_copy(idata, log_vars) if log_vars else idata
     names = [f"log({v})" if v in log_vars else v for v in var_names]
+    axis_labels = {}
+    for v, shown in zip(var_names, names):
+        chosen = [coords[d] for d in idata.posterior[v].dims
+                  if coords and d in coords and np.ndim(coords[d]) == 0]
+        default = f"{shown} [{', '.join(map(str, chosen))}]" if chosen else shown
+        axis_labels[shown] = (labels or {}).get(v, default)
     has_div = (hasattr(idata, "sample_stats") and "sample_stats" in idata.children
                and "diverging" in idata.sample_stats.data_vars)
     n_div = int(idata.sample_stats["diverging"].sum()) if has_div else 0
@@ -1770,13 +1785,12 @@ def pair_plot(
         pc = azp.plot_pair(data, var_names=names, coords=coords, visuals=visuals,
                            backend="matplotlib", **kwargs)
         if title is None:
-            if not (divergences and has_div):
-                title = "Pair plot of posterior draws"
-            elif n_div == 0:
-                title = "Pair plot of posterior draws (no divergent transitions)"
-            else:
+            title = ("Posterior draws of " + " and ".join(names) if len(names) == 2
+                     else "Pair plot of posterior draws")
+            if divergences and has_div:
                 plural = "s" if n_div != 1 else ""
-                title = f"Pair plot of posterior draws ({n_div} divergent transition{plural})"
+                title += (" (no divergent transitions)" if n_div == 0
+                          else f" ({n_div} divergent transition{plural})")
         fig, axes = _finish(pc, title)
         grid = pc.viz["plot"] if "plot" in pc.viz.data_vars else None
         if grid is not None and grid.ndim == 2:
@@ -1791,6 +1805,11 @@ def pair_plot(
                         diag.set_yticks([])
                         diag.set_ylabel("")
                         diag.grid(axis="y", visible=False)
+        for ax in fig.axes:
+            if ax.get_xlabel() in axis_labels:
+                ax.set_xlabel(axis_labels[ax.get_xlabel()])
+            if ax.get_ylabel() in axis_labels:
+                ax.set_ylabel(axis_labels[ax.get_ylabel()])
         if divergences and n_div > 0:  # with none, the title says so
             _figure_legend(fig, [
                 Line2D([], [], linestyle="none", marker="o", color=BLUE, alpha=0.6,
