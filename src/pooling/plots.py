@@ -1477,7 +1477,8 @@ def rank_plot(
                          for chain, line in zip(lines["chain"].values, lines.values.ravel())]
         outside = Line2D([], [], linestyle="none", marker="o", color=BLACK, markersize=5,
                          label="Outside the expected range")
-        _figure_legend(fig, [*chain_handles, outside], ncols=len(chain_handles) + 1)
+        _figure_legend(fig, [*chain_handles, outside], ncols=len(chain_handles) + 1,
+                       handlelength=1.4, handletextpad=0.5, columnspacing=1.0)
         _fit_to_figure(fig)
     return fig, axes
 
