@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: env site test test-fast render preview benchmark data clean vendor
+.PHONY: env site test test-fast render preview benchmark data clean vendor wheel
 
 # uv is run as a module of the project's Python (.python-version) so no PATH shim can pick another.
 UV := python3 -m uv
@@ -15,7 +15,7 @@ env:
 # The rendered site that the browser tests read: `quarto render` runs only when _site/ is missing
 # or a page's output is older than its sources (tests/rendered.py decides, and the tests use the
 # same rule to fail on a stale site). With _freeze/ current, rendering executes no code.
-site: env
+site: env wheel
 	@$(UV) run --locked python tests/rendered.py --quiet || $(MAKE) --no-print-directory render
 
 # Everything, including the browser tests against _site/ (hence `site` first).
@@ -26,7 +26,7 @@ test: site
 test-fast: env
 	$(UV) run --locked pytest -n 2 --dist loadgroup -m "not slow and not browser and not site" $(PYTEST_ARGS)
 
-render: env
+render: env wheel
 	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
 	$(UV) run --locked quarto render
 
@@ -35,6 +35,16 @@ preview: env
 
 benchmark: env
 	$(UV) run --locked python benchmarks/sampling_speed.py
+
+# What students install (setup.qmd): the package as a wheel, with the data sets and their codebook
+# inside (pooling/_data), and the locked versions of its dependencies, in dist/. `quarto render`
+# publishes both next to the pages (_quarto.yml, project: resources); an already rendered _site/
+# gets the new copies at once.
+wheel: env
+	rm -rf dist
+	$(UV) build --out-dir dist
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet --output-file dist/requirements.txt
+	@if [ -d _site ]; then mkdir -p _site/dist && cp dist/*.whl dist/requirements.txt _site/dist/; fi
 
 data: env
 	$(UV) run --locked python -m pooling.simulate data

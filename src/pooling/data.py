@@ -11,8 +11,10 @@ file, the column, the offending rows and what was expected. The same checks are
 available for DataFrames built by hand: :func:`validate_survey`,
 :func:`validate_radon` and the generic :func:`validate_columns`.
 
-Default paths point at the repository's ``data/`` folder; set the environment
-variable ``POOLING_DATA_DIR`` to read from another folder, or pass ``path=``.
+Default paths point at the bundled data (see :func:`data_dir`): the repository's
+``data/`` folder in a checkout, the copy packaged inside the wheel (``pooling/_data``)
+when the package is installed from a wheel. Set the environment variable
+``POOLING_DATA_DIR`` to read from another folder, or pass ``path=``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +73,32 @@ _MAX_SHOWN = 5
 # --------------------------------------------------------------------------- paths
 
 
+#: Where a wheel carries the bundled data: ``pooling/_data/`` (the build copies the repository's
+#: ``data/`` there; see ``[tool.hatch.build.targets.wheel]`` in ``pyproject.toml``).
+_PACKAGED_DATA = "_data"
+#: The repository's ``data/`` folder, seen from ``src/pooling/data.py`` (a checkout or an editable install).
+_REPOSITORY_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _packaged_data_dir() -> Path | None:
+    """The data folder inside the installed package, or ``None`` (a checkout has none)."""
+    folder = resources.files(__package__ or "pooling") / _PACKAGED_DATA
+    if isinstance(folder, Path) and folder.is_dir():
+        return folder
+    return None
+
+
 def data_dir() -> Path:
-    """Folder holding the CSV files: ``$POOLING_DATA_DIR`` if set, else the repository's ``data/``."""
+    """Folder holding the CSV files and their codebook (``README.md``).
+
+    In order: ``$POOLING_DATA_DIR`` if set; the data packaged in the wheel (``pooling/_data``,
+    read through :mod:`importlib.resources`) when ``pooling`` was installed from a wheel; else
+    the repository's ``data/`` folder (a checkout or an editable install, e.g. ``uv sync``).
+    """
     env = os.environ.get("POOLING_DATA_DIR")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "data"
+    return _packaged_data_dir() or _REPOSITORY_DATA
 
 
 def _resolve(path: str | os.PathLike | None, default_name: str) -> Path:
