@@ -69,7 +69,7 @@ def listed_pages() -> list[str]:
 
 
 PRESENT_PAGES = sorted(
-    str(p.relative_to(ROOT)) for p in [ROOT / "index.qmd", *(ROOT / "chapters").glob("*.qmd")]
+    str(p.relative_to(ROOT)) for p in [ROOT / "index.qmd", ROOT / "setup.qmd", *(ROOT / "chapters").glob("*.qmd")]
     if p.exists()
 )
 PRESENT_CHAPTERS = [p for p in PRESENT_PAGES if p.startswith("chapters/")]
