@@ -1006,3 +1006,64 @@ def test_pair_plot_takes_axis_labels_with_units(idata):
     assert "log(sigma_alpha)" in labels
     with pytest.raises(ValueError, match="'beta'"):
         plots.pair_plot(idata, ["alpha", "sigma_alpha"], labels={"beta": "slope"})
+
+
+# ------------------------------------------------------------------------------------------
+# dark mode: the site inverts figure images (styles/figures.scss)
+# ------------------------------------------------------------------------------------------
+def _dark_filter():
+    """The CSS filter applied to figure images in dark mode, as a function on RGB in 0..1.
+
+    Reads ``invert(a) hue-rotate(d)`` from styles/figures.scss and applies the two filter
+    functions as the Filter Effects specification defines them (in sRGB).
+    """
+    import math
+    import re
+    from pathlib import Path
+
+    scss = (Path(__file__).parents[1] / "styles" / "figures.scss").read_text()
+    found = re.search(r"filter:\s*invert\(([0-9.]+)\)\s*hue-rotate\(([0-9.]+)deg\)", scss)
+    assert found, "styles/figures.scss has no invert(...) hue-rotate(...) filter for figures"
+    amount, degrees = float(found.group(1)), float(found.group(2))
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    rotate = np.array([
+        [0.213 + 0.787 * c - 0.213 * s, 0.715 - 0.715 * c - 0.715 * s,
+         0.072 - 0.072 * c + 0.928 * s],
+        [0.213 - 0.213 * c + 0.143 * s, 0.715 + 0.285 * c + 0.140 * s,
+         0.072 - 0.072 * c - 0.283 * s],
+        [0.213 - 0.213 * c - 0.787 * s, 0.715 - 0.715 * c + 0.715 * s,
+         0.072 + 0.928 * c + 0.072 * s],
+    ])
+
+    def apply(rgb):
+        inverted = amount * (1 - np.asarray(rgb)) + (1 - amount) * np.asarray(rgb)
+        return np.clip(rotate @ inverted, 0, 1)
+
+    return apply
+
+
+def _contrast(a, b) -> float:
+    def luminance(rgb):
+        rgb = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_dark_mode_figures_sit_on_the_page_background_and_keep_the_pooling_colours():
+    from matplotlib.colors import to_rgb
+
+    dark = _dark_filter()
+    page = np.array(to_rgb("#222222"))  # darkly's body background
+    # the white figure background becomes the page background: no glaring box
+    assert dark(np.ones(3)) == pytest.approx(page, abs=1 / 255)
+    shown = {label: dark(np.array(to_rgb(c))) for label, c in style.POOLING_COLORS.items()}
+    for label, rgb in shown.items():
+        assert _contrast(rgb, page) >= 4.5, f"{label} is too faint on the dark page"
+    # each strategy keeps a colour of its own (and its hue: vermillion stays red-orange,
+    # blue stays blue)
+    for a, b in itertools.combinations(shown, 2):
+        assert np.abs(shown[a] - shown[b]).max() > 0.25, f"{a} and {b} look alike"
+    vermillion, blue = shown["No pooling"], shown["Partial pooling"]
+    assert vermillion[0] > vermillion[2] and blue[2] > blue[0]
