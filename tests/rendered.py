@@ -137,12 +137,19 @@ def stale_site_message(problems: list[str]) -> str:
     )
 
 
-def require_current_site() -> None:
-    """Fail the calling test, naming every missing or out-of-date output."""
+def require_current_site(*, brief: bool = False) -> None:
+    """Fail the calling test (or fixture) when ``_site/`` is missing or out of date.
+
+    The message names every problem, or with ``brief`` the first three and how many more
+    (for the many tests that share one cause).
+    """
     import pytest
 
     problems = site_problems()
     if problems:
+        if brief and len(problems) > 3:
+            problems = problems[:3] + [f"... and {len(problems) - 3} more "
+                                       "(python tests/rendered.py lists them all)"]
         pytest.fail(stale_site_message(problems), pytrace=False)
 
 

@@ -72,7 +72,7 @@ def test_site_is_rendered_and_current():
 @pytest.fixture(scope="session")
 def site_url():
     """Base URL of ``_site/`` served on a free localhost port."""
-    rendered.require_current_site()
+    rendered.require_current_site(brief=True)
     handler = functools.partial(_QuietHandler, directory=str(rendered.SITE))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -398,8 +398,11 @@ def test_raw_tex_detection():
 
 
 def _source_has_math(page: rendered.Page) -> bool:
+    """Whether the page's Markdown has $...$ or $$...$$ math (raw HTML scripts aside)."""
     prose = qmd.parse_qmd(rendered.ROOT / page.source).prose
-    return re.search(r"(?<![\\\w])\$[^\s$]", prose) is not None
+    prose = re.sub(r"<(script|style)\b.*?</\1>", "", prose, flags=re.S | re.I)
+    inline = r"(?<![\\\w$])\$(?=\S)[^$\n]+?(?<=\S)\$(?![\w$])"
+    return re.search(rf"\$\$|{inline}", prose) is not None
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
@@ -494,11 +497,13 @@ def test_copy_button_copies_the_code_as_shown(page, visits):
 def test_notebook_download_holds_the_chapters_code(page, visits):
     visit = visits(page)
     assert visit.notebook_error is None, f"{page.html}: {visit.notebook_error}"
-    nb = nbformat.read(visit.notebook, as_version=4)
     try:
+        nb = nbformat.read(str(visit.notebook), as_version=4)
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         pytest.fail(f"{page.notebook}: not a valid notebook: {exc.message}", pytrace=False)
+    except Exception as exc:  # not JSON, or JSON that is no notebook at all
+        pytest.fail(f"{page.notebook}: nbformat cannot read it: {type(exc).__name__}: {exc}", pytrace=False)
     assert nb.metadata.get("kernelspec", {}).get("language", "python") == "python"
     doc = qmd.parse_qmd(rendered.ROOT / page.source)
     # Cells in a `.content-visible when-format="html"` div (say) are left out by design.
@@ -509,13 +514,15 @@ def test_notebook_download_holds_the_chapters_code(page, visits):
         if cell.cell_type == "code":
             _, source = qmd.parse_cell_options(cell.source)
             actual.append(_normalise(source))
+    # Every cell of the chapter, in order; the notebook may add cells of its own (the
+    # exercises' code, an install line), but must not drop or change one.
     missing = [code.split("\n")[0] for code in expected if code not in actual]
-    extra = [code.split("\n")[0] for code in actual if code not in expected]
-    assert not missing and not extra, (
-        f"{page.notebook}: the notebook's code cells differ from the chapter's {{python}} cells"
-        f"\n  in the chapter, not in the notebook:{_listing(missing)}"
-        f"\n  in the notebook, not in the chapter:{_listing(extra)}")
-    assert actual == expected, f"{page.notebook}: the code cells are in another order than in {page.source}"
+    assert not missing, (
+        f"{page.notebook}: {len(missing)} of the chapter's {len(expected)} {{python}} cells are "
+        f"not in the notebook (or differ), first lines:{_listing(missing)}")
+    remaining = iter(actual)
+    in_order = all(any(code == cell for cell in remaining) for code in expected)
+    assert in_order, f"{page.notebook}: the code cells are in another order than in {page.source}"
 
 
 # --------------------------------------------------------------------------------------
@@ -633,9 +640,15 @@ def test_shrinkage_explorer_follows_the_formula(browser, site_url):
     for state in (before, after):
         w = partial_pooling_weight(state["n"], sigma_y, sigma_alpha)
         estimate = w * ybar + (1 - w) * mu
-        assert state["w"] == pytest.approx(w, abs=0.0005 + 1e-9), state
-        assert state["estimate"] == pytest.approx(estimate, abs=0.005 + 1e-9), state
-        assert state["pct"] == round(100 * (1 - w)), state
+        inputs = (f"n = {state['n']}, sigma_y = {sigma_y}, sigma_alpha = {sigma_alpha}, "
+                  f"ybar = {ybar}, mu = {mu}")
+        assert state["w"] == pytest.approx(w, abs=0.0005 + 1e-9), (
+            f"the explorer shows w = {state['w']}; @eq-partial-pooling gives {w:.4f} for {inputs}")
+        assert state["estimate"] == pytest.approx(estimate, abs=0.005 + 1e-9), (
+            f"the explorer shows the estimate {state['estimate']}; the formula gives {estimate:.4f} "
+            f"for {inputs}")
+        assert state["pct"] == round(100 * (1 - w)), (
+            f"the explorer says the estimate moves {state['pct']}% of the way; 1 - w = {1 - w:.4f}")
         assert (state["ybar"], state["mu"]) == (round(ybar, 2), round(mu, 2)), state
     assert before["n"] == zudan["n"]
     assert after["n"] == shown_n and after["n"] > 100, (

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -33,7 +34,8 @@ CACHE = qmd.CACHE_DIR / "rendered-student-view"
 
 
 def _normalise(code: str) -> str:
-    return "\n".join(line.rstrip() for line in code.strip("\n").split("\n"))
+    """Trailing spaces and blank edge lines dropped; a block indented in a list dedented."""
+    return "\n".join(line.rstrip() for line in textwrap.dedent(code).strip("\n").split("\n"))
 
 
 def chapters_with_code() -> list[rendered.Page]:
@@ -84,16 +86,21 @@ def disagreements(page: rendered.Page) -> list[str]:
                             f"{page.source} has {len(expected_cells)} shown cells")
     expected_other = [_normalise(b.source) for b in doc.blocks
                       if b.line in on_page and b.engine is None and b.info.strip().lower() in ("python", "{.python}", "py")]
-    if shown_other != expected_other:
+    if len(shown_other) != len(expected_other):
         problems.append(f"{page.html} shows {len(shown_other)} display-only Python blocks, "
                         f"{page.source} has {len(expected_other)}")
+    else:
+        for number, (html_code, qmd_code) in enumerate(zip(shown_other, expected_other), start=1):
+            if html_code != qmd_code:
+                problems.append(f"{page.html}: display-only Python block {number} shows\n"
+                                f"{html_code}\nbut {page.source} has\n{qmd_code}")
     return problems
 
 
 @pytest.mark.site
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_page_shows_exactly_the_chapters_code(page):
-    rendered.require_current_site()
+    rendered.require_current_site(brief=True)
     problems = disagreements(page)
     assert not problems, "\n".join(problems)
 
@@ -111,7 +118,7 @@ def student_script(page: rendered.Page) -> str:
 @pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xdist_group(p.source), id=p.stem)
                                   for p in PAGES])
 def test_student_can_run_the_code_as_the_page_shows_it(page, tmp_path):
-    rendered.require_current_site()
+    rendered.require_current_site(brief=True)
     script = student_script(page)
     assert script.strip(), f"{page.html} shows no Python code"
     key = hashlib.sha256((script + qmd.inputs_fingerprint()).encode()).hexdigest()
