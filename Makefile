@@ -3,7 +3,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: env site test test-fast render preview benchmark data clean vendor wheel
+.PHONY: env site test test-fast render preview refreeze refreeze-all sweep benchmark data clean vendor wheel
 
 # uv is run as a module of the project's Python (.python-version) so no PATH shim can pick another.
 UV := python3 -m uv
@@ -33,6 +33,22 @@ render: env wheel
 preview: env
 	$(UV) run --locked quarto preview
 
+# Re-execute exactly the pages whose source changed since their results were frozen
+# (tools/freeze_status.py compares Quarto's source hash in _freeze/), then render the site.
+refreeze: env
+	@for page in $$($(UV) run --locked python tools/freeze_status.py --names); do \
+		echo "re-executing $$page"; $(UV) run --locked quarto render "$$page" || exit 1; done
+	$(UV) run --locked quarto render
+
+# After changing src/pooling/ or data/ (which Quarto's freeze does not track): every page.
+refreeze-all: env
+	rm -rf _freeze
+	$(UV) run --locked quarto render --cache-refresh
+
+# Every chapter and every gated test fit under seeds 1-10 (about an hour on 2 cores).
+sweep: env
+	$(UV) run --locked python benchmarks/convergence_sweep.py --tests
+
 benchmark: env
 	$(UV) run --locked python benchmarks/sampling_speed.py
 
@@ -56,4 +72,4 @@ vendor: env
 	$(UV) run --locked python tools/vendor_assets.py
 
 clean:
-	rm -rf _site _freeze .jupyter_cache .pytest_cache
+	rm -rf _site .jupyter_cache chapters/.jupyter_cache .pytest_cache dist
