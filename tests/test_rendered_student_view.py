@@ -20,8 +20,6 @@ Both tests read the rendered site, which must be current (``make site``).
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -122,24 +120,10 @@ def test_student_can_run_the_code_as_the_page_shows_it(page, tmp_path):
     script = student_script(page)
     assert script.strip(), f"{page.html} shows no Python code"
     key = hashlib.sha256((script + qmd.inputs_fingerprint()).encode()).hexdigest()
-    marker = CACHE / f"{key}.ok"
-    if qmd._use_cache() and marker.exists():
-        return
-
-    script_path = tmp_path / (rendered.Path(page.stem).name + ".py")
-    script_path.write_text(script, encoding="utf-8")
-    env = dict(qmd.fit_cache_env(), MPLBACKEND="Agg")
-    completed = subprocess.run(
-        [sys.executable, str(script_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
+    qmd.run_script_once(
+        script, name=rendered.Path(page.stem).name, folder=tmp_path, marker=CACHE / f"{key}.ok",
+        what=f"{page.html}: the page's code blocks, copied in order into one script,",
     )
-    assert completed.returncode == 0, (
-        f"{page.html}: the page's code blocks, copied in order into one script, failed "
-        f"(exit code {completed.returncode}). The script is {script_path}.\n"
-        f"--- stderr (last 4000 characters) ---\n{completed.stderr[-4000:]}"
-    )
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(page.html + "\n")
 
 
 SAMPLE_QMD = '''---

@@ -10,8 +10,6 @@ tests/.cache/student-view (keyed by the script and the inputs fingerprint).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
@@ -36,21 +34,8 @@ def test_student_can_run_the_code_as_a_script(page, tmp_path):
     assert not problems, "\n".join(problems)
 
     script = qmd.student_script(doc)
-    marker = qmd.STUDENT_CACHE_DIR / f"{qmd.student_cache_key(script)}.ok"
-    if qmd._use_cache() and marker.exists():
-        return
-
-    script_path = tmp_path / (doc.path.stem + ".py")
-    script_path.write_text(script, encoding="utf-8")
-    env = dict(qmd.fit_cache_env(), MPLBACKEND="Agg")
-    completed = subprocess.run(
-        [sys.executable, str(script_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
+    qmd.run_script_once(
+        script, name=doc.path.stem, folder=tmp_path,
+        marker=qmd.STUDENT_CACHE_DIR / f"{qmd.student_cache_key(script)}.ok",
+        what=f"{page}: the code blocks, run in order as one script,",
     )
-    assert completed.returncode == 0, (
-        f"{page}: the code blocks, run in order as one script, failed "
-        f"(exit code {completed.returncode}). The script is {script_path}.\n"
-        f"--- stderr (last 4000 characters) ---\n{completed.stderr[-4000:]}"
-    )
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(page + "\n")
