@@ -86,7 +86,7 @@ def _interval(idata, name):
     """
     row = fitting.summarize(idata, var_names=[name]).loc[name]
     mcse = max(
-        float(az.mcse(idata, var_names=[name], method="quantile", prob=p)["posterior"][name])
+        float(az.mcse(idata, var_names=[name], method="quantile", prob=p)[name])
         for p in ((1 - HDI_PROB) / 2, (1 + HDI_PROB) / 2)
     )
     margin = MC_MARGIN * mcse
