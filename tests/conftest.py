@@ -153,7 +153,7 @@ def test_seed(default: int) -> int:
     for each k, so the sweep shows that a test's claim does not hinge on one seed's draws.
     """
     override = os.environ.get("POOLING_TEST_SEED")
-    return default if override is None else 1000 * int(override) + default
+    return default if not override else 1000 * int(override) + default
 
 
 test_seed.__test__ = False  # a helper, not a test

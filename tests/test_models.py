@@ -7,6 +7,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 
+from conftest import test_seed
 from pooling import models
 
 BUILDERS = {
@@ -367,10 +368,14 @@ def test_sufficient_likelihood_gives_the_same_posterior(synthetic_groups):
 
     from pooling import fitting
 
-    settings = {"draws": 1000, "tune": 1000, "random_seed": 3, "check": True}
+    # Groups of 4 to 400 rows: neither form is comfortable (the small groups give the centred
+    # form a shallow funnel, the large ones give the non-centred form a ridge). The centred
+    # form with a smaller step size passes the gate; the claim tested is about the likelihood.
+    settings = {"tune": 1000, "random_seed": test_seed(3), "target_accept": 0.95, "check": True}
     full = fitting.fit(models.partial_pooling(synthetic_groups, parameterization="centered"), **settings)
     suff = fitting.fit(
-        models.partial_pooling(synthetic_groups, parameterization="centered", likelihood="sufficient"), **settings
+        models.partial_pooling(synthetic_groups, parameterization="centered", likelihood="sufficient"),
+        **settings,
     )
     names = ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma_y"]
     a = az.summary(full, var_names=names, kind="all", round_to="none")
