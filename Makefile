@@ -41,9 +41,11 @@ refreeze: env
 	$(UV) run --locked quarto render
 
 # After changing src/pooling/ or data/ (which Quarto's freeze does not track): every page.
+# The Jupyter cache is deleted rather than bypassed with --cache-refresh: with --cache-refresh
+# each page would execute once per output format (HTML and notebook) instead of once.
 refreeze-all: env
-	rm -rf _freeze
-	$(UV) run --locked quarto render --cache-refresh
+	rm -rf _freeze chapters/.jupyter_cache .jupyter_cache
+	$(UV) run --locked quarto render
 
 # Every chapter and every gated test fit under seeds 1-10 (about an hour on 2 cores).
 sweep: env

@@ -116,6 +116,26 @@ def test_html_format_options():
     assert html["toc"] is True
 
 
+FIGURE_OPTIONS = ("fig-dpi", "fig-format", "fig-width", "fig-height", "fig-responsive")
+
+
+def test_every_format_shares_one_execution():
+    """Quarto executes a page once per output format unless jupyter-cache finds the same
+    notebook; the notebook differs only in the setup cell Quarto writes from the figure
+    options. So figure options live at the top level, never under one format: then the HTML
+    page and the chapter's notebook come from one execution, which halves a first render."""
+    config = load_config()
+    meta = yaml.safe_load((ROOT / "chapters" / "_metadata.yml").read_text(encoding="utf-8"))
+    per_format = [
+        f"{source}: format.{fmt}.{option}"
+        for source, formats in (("_quarto.yml", config["format"]), ("chapters/_metadata.yml", meta["format"]))
+        for fmt, options in formats.items() if isinstance(options, dict)
+        for option in FIGURE_OPTIONS if option in options
+    ]
+    assert not per_format, f"figure options set for one format only (each page would run twice): {per_format}"
+    assert config["fig-format"] == "png" and config["fig-dpi"] == 110
+
+
 def test_page_footer_has_licences_and_citation():
     footer = load_config()["website"]["page-footer"]
     text = " ".join(str(v) for v in (footer.values() if isinstance(footer, dict) else [footer]))
