@@ -17,6 +17,7 @@ Usage::
     python benchmarks/render_profile.py                       # every chapter
     python benchmarks/render_profile.py 05 07                 # chapters whose file starts so
     python benchmarks/render_profile.py --json profile.json   # also write the numbers
+    python benchmarks/render_profile.py --cells 07            # and the slowest cells
 
 The fit cache of the test suite is switched off, so every fit is sampled. Compiled code
 that numba keeps on disk between processes (``cache=True`` functions) is not cleared.
@@ -78,9 +79,11 @@ def patch():
 namespace = {"__name__": "__main__"}
 cells = doc.evaluated_cells
 first_end = None
-sample_total = [0.0]
+cell_times = []
 for number, block in enumerate(cells, start=1):
+    cell_start = time.perf_counter()
     exec(compile(block.raw, f"{doc.name}:{block.line}", "exec"), namespace)
+    cell_times.append((time.perf_counter() - cell_start, block.line))
     if number == 1:
         first_end = time.perf_counter()
         patch()
@@ -90,7 +93,8 @@ start = first_end - T0
 rest = end - first_end
 other = rest - sum(totals.values())
 print("PROFILE " + json.dumps({"start": start, **totals, "other": other, "total": end - T0,
-                               "cells": len(cells)}))
+                               "cells": len(cells),
+                               "slowest": sorted(cell_times, reverse=True)[:5]}))
 """
 
 
@@ -126,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*", help="chapter file prefixes, e.g. 05 07 (default: all)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--cells", action="store_true", help="also list each page's five slowest cells")
     args = parser.parse_args(argv)
     paths = sorted(CHAPTERS.glob("[0-9][0-9]-*.qmd"))
     if args.prefixes:
@@ -136,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['page']}: " + ", ".join(f"{p} {row[p]:.1f} s" for p in PHASES)
               + f", total {row['total']:.1f} s", flush=True)
+        if args.cells:
+            slowest = ", ".join(f"line {line}: {seconds:.1f} s" for seconds, line in row["slowest"])
+            print(f"  slowest cells (line of the .qmd): {slowest}", flush=True)
     print()
     print(markdown_table(rows))
     if args.json:
