@@ -31,12 +31,14 @@ EXPECTED_CHAPTERS = [
     "chapters/09-three-levels.qmd",
     "chapters/10-radon.qmd",
     "chapters/11-model-comparison.qmd",
+    "chapters/12-simulation-study.qmd",
 ]
 EXPECTED_SECTIONS = {
     "Pooling basics": EXPECTED_CHAPTERS[0:5],
     "Shrinkage": EXPECTED_CHAPTERS[5:6],
     "Extending the model": EXPECTED_CHAPTERS[6:9],
     "Real data and checking": EXPECTED_CHAPTERS[9:11],
+    "Why pooling works": EXPECTED_CHAPTERS[11:12],
 }
 
 
