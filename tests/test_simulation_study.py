@@ -185,3 +185,21 @@ def test_exercise_all_countries_small(seed):
     for rmse in (all_small, mixed):
         assert 0.4 < rmse.loc[3, "partial_pooling"] / rmse.loc[3, "no_pooling"] < 0.65
     assert mixed.loc[3, "partial_pooling"] < all_small.loc[3, "partial_pooling"]
+
+
+def test_bias_against_noise_for_the_smallest_countries(study):
+    """Chapter 12's figure of estimates against truth (n = 2): no pooling follows the truth
+    with slope about 1; partial pooling with a slope well below 1 and much less scatter;
+    no pooling misses by more than twice tau there."""
+    design, rmse, _ = study
+    assert rmse.loc[2, "no_pooling"] > 2 * design.tau
+    results = run_study(design, replicates=300, seed=7)
+    smallest = results[results["n"] == 2]
+    fits = {}
+    for method in ("no_pooling", "partial_pooling"):
+        rows = smallest[smallest["method"] == method]
+        slope, intercept = np.polyfit(rows["truth"], rows["estimate"], 1)
+        fits[method] = (slope, np.std(rows["estimate"] - (slope * rows["truth"] + intercept)))
+    assert 0.85 < fits["no_pooling"][0] < 1.15
+    assert fits["partial_pooling"][0] < 0.5
+    assert fits["partial_pooling"][1] < 0.5 * fits["no_pooling"][1]
