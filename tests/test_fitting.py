@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import test_seed
+from support.seeds import test_seed
 from pooling import fitting, models
 
 

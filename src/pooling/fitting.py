@@ -29,8 +29,6 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from pooling import fitcache
-
 __all__ = [
     "DEFAULT_CHAINS",
     "DEFAULT_DRAWS",
@@ -145,10 +143,6 @@ def fit(
         Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
         ``quiet=False``).
 
-    When the environment variable ``POOLING_FIT_CACHE`` names a folder, identical fits (same
-    model, data and settings) are read back from it instead of re-sampled; see
-    :mod:`pooling.fitcache`. The convergence gate runs either way.
-
     Returns
     -------
     xarray.DataTree
@@ -170,12 +164,7 @@ def fit(
     cores = max(1, min(chains, os.cpu_count() or 1))
     settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
                     nuts_sampler=sampler, **kwargs)
-    key = fitcache.fingerprint(model, settings) if fitcache.cache_dir() is not None else None
-    idata = fitcache.load(key) if key is not None else None
-    if idata is None:
-        idata = pm.sample(model=model, **settings)
-        if key is not None:
-            fitcache.store(key, idata)
+    idata = pm.sample(model=model, **settings)
     if check:
         check_convergence(idata, var_names=var_names)
     return idata
