@@ -39,6 +39,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyArrowPatch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from pooling.columns import check_frame, require_columns, require_finite, require_numeric
 from pooling.style import (
     BLACK,
     BLUE,
@@ -250,41 +251,6 @@ def _title_join(names: Sequence[str]) -> str:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _require_frame(obj: Any, name: str, func: str) -> pd.DataFrame:
-    if not isinstance(obj, pd.DataFrame):
-        raise TypeError(f"{func}: `{name}` must be a pandas DataFrame, got {type(obj).__name__}")
-    if obj.empty:
-        raise ValueError(f"{func}: `{name}` is empty; there is nothing to plot")
-    return obj
-
-
-def _require_columns(df: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{func}: `{name}` is missing column(s) {missing}; "
-            f"it has {list(map(str, df.columns))}"
-        )
-
-
-def _require_numeric(df: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
-    for c in columns:
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
-            raise TypeError(
-                f"{func}: column {c!r} of `{name}` must be numeric, got dtype {df[c].dtype}"
-            )
-
-
-def _require_finite(df: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
-    for c in columns:
-        bad = ~np.isfinite(df[c].to_numpy(dtype=float))
-        if bad.any():
-            raise ValueError(
-                f"{func}: column {c!r} of `{name}` has {int(bad.sum())} missing or "
-                f"infinite value(s) (e.g. for {df.index[bad][0]!r})"
-            )
 
 
 def _posterior(idata: Any, func: str):
@@ -502,9 +468,9 @@ def binned_scatter(
     (fig, ax)
     """
     func = "binned_scatter"
-    _require_frame(data, "data", func)
-    _require_columns(data, [x, y], "data", func)
-    _require_numeric(data, [x, y], "data", func)
+    check_frame(data, "data", where=func)
+    require_columns(data, [x, y], "data", where=func)
+    require_numeric(data, [x, y], "data", where=func)
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
         raise ValueError(f"{func}: `n_bins` must be an integer >= 2, got {n_bins!r}")
     df = data[[x, y]].astype(float)
@@ -614,11 +580,11 @@ def intercept_table(
 
 def _check_estimates(df: Any, name: str) -> pd.DataFrame:
     func = "caterpillar"
-    _require_frame(df, name, func)
+    check_frame(df, name, where=func)
     cols = ["mean", "hdi_low", "hdi_high"]
-    _require_columns(df, cols, name, func)
-    _require_numeric(df, cols, name, func)
-    _require_finite(df, cols, name, func)
+    require_columns(df, cols, name, where=func)
+    require_numeric(df, cols, name, where=func)
+    require_finite(df, cols, name, where=func)
     if not df.index.is_unique:
         dup = df.index[df.index.duplicated()][0]
         raise ValueError(f"{func}: `{name}` has a duplicated group {dup!r} in its index")
@@ -830,7 +796,7 @@ def _stored_center(idata: Any, group_dim: str, func: str):
 def _line_for(table: Any, grp: Any, label: str) -> tuple[float, float, float]:
     func = "pooling_panels"
     if isinstance(table, pd.DataFrame):
-        _require_columns(table, ["intercept", "slope", "x_center"], f"lines[{label!r}]", func)
+        require_columns(table, ["intercept", "slope", "x_center"], f"lines[{label!r}]", where=func)
         key = grp if grp in table.index else str(grp)
         if key not in table.index:
             raise ValueError(f"{func}: lines[{label!r}] has no row for group {grp!r}")
@@ -918,9 +884,9 @@ def pooling_panels(
     (fig, axes) with ``axes`` a flat numpy array of the panels used.
     """
     func = "pooling_panels"
-    _require_frame(data, "data", func)
-    _require_columns(data, [x, y, group], "data", func)
-    _require_numeric(data, [x, y], "data", func)
+    check_frame(data, "data", where=func)
+    require_columns(data, [x, y, group], "data", where=func)
+    require_numeric(data, [x, y], "data", where=func)
     if not isinstance(lines, Mapping) or not lines:
         raise ValueError(f"{func}: `lines` must be a non-empty dict {{label: per-group lines}}")
     if isinstance(groups, str) or not isinstance(groups, Sequence) or not groups:
@@ -1063,10 +1029,10 @@ def shrinkage_plot(
     """
     func = "shrinkage_plot"
     cols = ["n", "no_pooling", "partial_pooling", "complete_pooling"]
-    _require_frame(table, "table", func)
-    _require_columns(table, cols, "table", func)
-    _require_numeric(table, cols, "table", func)
-    _require_finite(table, cols, "table", func)
+    check_frame(table, "table", where=func)
+    require_columns(table, cols, "table", where=func)
+    require_numeric(table, cols, "table", where=func)
+    require_finite(table, cols, "table", where=func)
     if (table["n"] <= 0).any():
         bad = list(table.index[table["n"] <= 0])
         raise ValueError(f"{func}: column 'n' must be positive (group sizes); not for {bad}")
@@ -1251,10 +1217,10 @@ def _effects_figure(no_pooling, partial_pooling, *, population, levels, highligh
                     y_label, title, ax, func, line=None):
     """Shared body of varying_effects_plot and group_predictor_plot (``line``: the latter)."""
     for name, df in (("no_pooling", no_pooling), ("partial_pooling", partial_pooling)):
-        _require_frame(df, name, func)
-        _require_columns(df, ["alpha", "beta"], name, func)
-        _require_numeric(df, ["alpha", "beta"], name, func)
-        _require_finite(df, ["alpha", "beta"], name, func)
+        check_frame(df, name, where=func)
+        require_columns(df, ["alpha", "beta"], name, where=func)
+        require_numeric(df, ["alpha", "beta"], name, where=func)
+        require_finite(df, ["alpha", "beta"], name, where=func)
     if set(no_pooling.index) != set(partial_pooling.index):
         diff = sorted(map(str, set(no_pooling.index) ^ set(partial_pooling.index)))
         raise ValueError(f"{func}: the two tables must hold the same groups; differ on {diff}")
@@ -1344,11 +1310,11 @@ def group_predictor_plot(
     (fig, ax)
     """
     func = "group_predictor_plot"
-    _require_frame(table, "table", func)
+    check_frame(table, "table", where=func)
     columns = [predictor, no_pooling, partial_pooling]
-    _require_columns(table, columns, "table", func)
-    _require_numeric(table, columns, "table", func)
-    _require_finite(table, columns, "table", func)
+    require_columns(table, columns, "table", where=func)
+    require_numeric(table, columns, "table", where=func)
+    require_finite(table, columns, "table", where=func)
     before = pd.DataFrame({"alpha": table[predictor], "beta": table[no_pooling]})
     after = pd.DataFrame({"alpha": table[predictor], "beta": table[partial_pooling]})
     return _effects_figure(

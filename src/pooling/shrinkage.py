@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pooling.models import _check_frame, _group_codes, _numeric_column, _require_columns
+from pooling.columns import PREDICTOR_GROUP_MEAN, PREDICTOR_MEAN, SURVEY, Columns, check_frame, group_codes, numeric_column, require_columns
 
 __all__ = ["closed_form_weight", "group_estimates", "intercepts_at"]
 
@@ -82,10 +82,10 @@ def intercepts_at(idata, x0: float, *, group_dim: str = "country", names=None) -
     alpha = post["alpha"]
     beta = post["beta"]
     if group_dim in alpha.dims:
-        if const is not None and "predictor_group_mean" in const:
-            centre = const["predictor_group_mean"]
-        elif const is not None and "predictor_mean" in const:
-            centre = const["predictor_mean"]
+        if const is not None and PREDICTOR_GROUP_MEAN in const:
+            centre = const[PREDICTOR_GROUP_MEAN]
+        elif const is not None and PREDICTOR_MEAN in const:
+            centre = const[PREDICTOR_MEAN]
         else:
             raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model")
         values = (alpha + beta * (x0 - centre)).mean(dim=("chain", "draw"))
@@ -95,7 +95,7 @@ def intercepts_at(idata, x0: float, *, group_dim: str = "country", names=None) -
         return series
     if names is None:
         raise ValueError(f"the posterior has no {group_dim!r} dimension; pass the group names")
-    centre = float(const["predictor_mean"].values)
+    centre = float(const[PREDICTOR_MEAN].values)
     value = float((alpha + beta * (x0 - centre)).mean())
     return pd.Series(value, index=pd.Index(list(names)))
 
@@ -106,10 +106,11 @@ def group_estimates(
     no_pooling,
     partial_pooling,
     complete_pooling,
-    outcome: str = "china",
-    predictor: str = "antiauth",
-    group: str = "country_name",
-    group_dim: str = "country",
+    columns: Columns = SURVEY,
+    outcome: str | None = None,
+    predictor: str | None = None,
+    group: str | None = None,
+    group_dim: str | None = None,
 ) -> pd.DataFrame:
     """Per-group intercepts under the three models and the shrinkage weights.
 
@@ -125,8 +126,10 @@ def group_estimates(
         mean come from here).
     no_pooling, partial_pooling, complete_pooling
         Posteriors (ArviZ data trees) of the three models.
+    columns
+        Column roles (:data:`~pooling.columns.SURVEY` by default).
     outcome, predictor, group, group_dim
-        Column and dimension names.
+        Override single roles of ``columns``.
 
     Returns
     -------
@@ -148,11 +151,13 @@ def group_estimates(
           shrinks toward ``mu_alpha`` (an average over groups) while the
           complete-pooling intercept is an average over rows.
     """
-    data = _check_frame(data)
-    _require_columns(data, [outcome, predictor, group])
-    _numeric_column(data, outcome, "outcome")
-    x = _numeric_column(data, predictor, "predictor")
-    codes, names = _group_codes(data, group, "group")
+    cols = columns.with_(outcome=outcome, predictor=predictor, group=group, group_dim=group_dim)
+    outcome, predictor, group, group_dim = cols.outcome, cols.predictor, cols.group, cols.group_dim
+    data = check_frame(data)
+    require_columns(data, [outcome, predictor, group])
+    numeric_column(data, outcome, "outcome")
+    x = numeric_column(data, predictor, "predictor")
+    codes, names = group_codes(data, group, "group")
     x0 = float(np.mean(x))
     n = np.bincount(codes, minlength=len(names))
     table = pd.DataFrame(index=pd.Index(names, name=group_dim))
