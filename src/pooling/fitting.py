@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from pooling.summaries import SAMPLE_DIMS
+
 __all__ = [
     "DEFAULT_CHAINS",
     "DEFAULT_DRAWS",
@@ -54,7 +56,6 @@ MAX_R_HAT = 1.01
 MIN_ESS = 400
 HDI_PROB = 0.94
 SUMMARY_COLUMNS = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat"]
-_SAMPLE_DIMS = ("chain", "draw")
 
 
 class ConvergenceError(RuntimeError):
@@ -190,7 +191,7 @@ def _posterior_dataset(idata, var_names: Iterable[str] | None):
 
 def _element_labels(da) -> list[tuple[str, tuple]]:
     """(label, index) for every element of a variable, labels like ``alpha[Nigeria]``."""
-    dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+    dims = [d for d in da.dims if d not in SAMPLE_DIMS]
     if not dims:
         return [(str(da.name), ())]
     values = [
@@ -211,14 +212,14 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     across all draws (e.g. a fixed diagonal) get NaN and ``constant=True``.
     """
     ds = _posterior_dataset(idata, var_names)
-    rhat = ds.azstats.rhat(sample_dims=list(_SAMPLE_DIMS))
-    ess_bulk = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="bulk")
-    ess_tail = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="tail")
-    spread = ds.max(dim=list(_SAMPLE_DIMS)) - ds.min(dim=list(_SAMPLE_DIMS))
+    rhat = ds.azstats.rhat(sample_dims=list(SAMPLE_DIMS))
+    ess_bulk = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="bulk")
+    ess_tail = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="tail")
+    spread = ds.max(dim=list(SAMPLE_DIMS)) - ds.min(dim=list(SAMPLE_DIMS))
     rows = []
     for name in ds.data_vars:
         da = ds[name]
-        other_dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+        other_dims = [d for d in da.dims if d not in SAMPLE_DIMS]
         arrays = {
             "r_hat": rhat[name].transpose(*other_dims).values,
             "ess_bulk": ess_bulk[name].transpose(*other_dims).values,

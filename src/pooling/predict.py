@@ -19,10 +19,9 @@ import xarray as xr
 
 from pooling.fitting import DEFAULT_SEED
 from pooling.models import model_spec
+from pooling.summaries import SAMPLE_DIMS
 
 __all__ = ["predict_new_group", "predict_new_observation"]
-
-_SAMPLE_DIMS = ("chain", "draw")
 
 
 def _as_rows(x) -> tuple[np.ndarray, bool]:
@@ -194,7 +193,7 @@ def predict_new_group(
         name = str(next(iter(idata["observed_data"].data_vars)))
     out = xr.DataArray(
         y_new,
-        dims=(*_SAMPLE_DIMS, "obs_id"),
+        dims=(*SAMPLE_DIMS, "obs_id"),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs_id": np.arange(rows.size)},
         name=name,
     )

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pooling.columns import PREDICTOR_GROUP_MEAN, PREDICTOR_MEAN, SURVEY, Columns, check_frame, group_codes, numeric_column, require_columns
+from pooling.columns import SURVEY, Columns, check_frame, group_codes, numeric_column, require_columns
+from pooling.summaries import SAMPLE_DIMS, predictor_centre
 
 __all__ = ["closed_form_weight", "group_estimates", "intercepts_at"]
 
@@ -78,25 +79,20 @@ def intercepts_at(idata, x0: float, *, group_dim: str = "country", names=None) -
         complete pooling). Groups the model does not have get NaN.
     """
     post = idata["posterior"].to_dataset()
-    const = idata["constant_data"].to_dataset() if "constant_data" in idata.children else None
+    centre = predictor_centre(idata)
+    if centre is None:
+        raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model")
     alpha = post["alpha"]
     beta = post["beta"]
     if group_dim in alpha.dims:
-        if const is not None and PREDICTOR_GROUP_MEAN in const:
-            centre = const[PREDICTOR_GROUP_MEAN]
-        elif const is not None and PREDICTOR_MEAN in const:
-            centre = const[PREDICTOR_MEAN]
-        else:
-            raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model")
-        values = (alpha + beta * (x0 - centre)).mean(dim=("chain", "draw"))
+        values = (alpha + beta * (x0 - centre)).mean(dim=SAMPLE_DIMS)
         series = pd.Series(values.values, index=pd.Index(values[group_dim].values))
         if names is not None:
             series = series.reindex(list(names))
         return series
     if names is None:
         raise ValueError(f"the posterior has no {group_dim!r} dimension; pass the group names")
-    centre = float(const[PREDICTOR_MEAN].values)
-    value = float((alpha + beta * (x0 - centre)).mean())
+    value = float((alpha + beta * (x0 - float(centre))).mean())
     return pd.Series(value, index=pd.Index(list(names)))
 
 
