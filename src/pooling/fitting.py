@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from pooling.spec import record_spec
 from pooling.summaries import SAMPLE_DIMS
 
 __all__ = [
@@ -148,7 +149,9 @@ def fit(
     -------
     xarray.DataTree
         ArviZ data tree with groups ``posterior``, ``sample_stats``,
-        ``observed_data``, ``constant_data``.
+        ``observed_data``, ``constant_data``. For a model built by
+        :mod:`pooling.models`, ``attrs["pooling_spec"]`` holds its
+        :class:`~pooling.spec.ModelSpec` (see :func:`pooling.spec.result_spec`).
     """
     sampler = _resolve_sampler(sampler)
     if random_seed is None:
@@ -165,7 +168,7 @@ def fit(
     cores = max(1, min(chains, os.cpu_count() or 1))
     settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
                     nuts_sampler=sampler, **kwargs)
-    idata = pm.sample(model=model, **settings)
+    idata = record_spec(pm.sample(model=model, **settings), model)
     if check:
         check_convergence(idata, var_names=var_names)
     return idata

@@ -8,7 +8,8 @@ guessing from variable names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,13 +17,31 @@ import pymc as pm
 
 from pooling.columns import SURVEY, Columns, check_frame, numeric_column, require_columns
 
-__all__ = ["PRIOR_SD_MULTIPLIER", "ModelSpec", "PriorScales", "attach_spec", "model_spec", "prior_scales",
-           "robust_sd", "scales_from"]
+__all__ = [
+    "HIERARCHICAL_KINDS",
+    "PRIOR_SD_MULTIPLIER",
+    "RESULT_ATTRIBUTE",
+    "ModelSpec",
+    "PriorScales",
+    "attach_spec",
+    "model_spec",
+    "prior_scales",
+    "record_spec",
+    "result_spec",
+    "robust_sd",
+    "scales_from",
+    "spec_from_json",
+    "spec_to_json",
+]
 
 #: Multiplier of the outcome sd in the intercept and slope prior scales.
 PRIOR_SD_MULTIPLIER = 2.5
 
 SPEC_ATTRIBUTE = "pooling_spec"
+#: Key of the fitted result's ``attrs`` under which :func:`record_spec` stores the spec (JSON).
+RESULT_ATTRIBUTE = "pooling_spec"
+#: Builders whose groups are drawn from a population (``sigma_alpha``), so a new group can be.
+HIERARCHICAL_KINDS = ("partial_pooling", "varying_slopes", "group_level_predictor", "three_level")
 
 
 @dataclass(frozen=True)
@@ -161,3 +180,47 @@ def prior_scales(data: pd.DataFrame, *, columns: Columns = SURVEY, outcome: str 
     y = numeric_column(data, outcome, "outcome")
     x = numeric_column(data, predictor, "predictor")
     return scales_from(y, x)
+
+
+def _plain(value):
+    """``value`` with NumPy scalars turned into Python ones (for JSON)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def spec_to_json(spec: ModelSpec) -> str:
+    """The spec as a JSON string (what :func:`record_spec` stores in a result's ``attrs``)."""
+    fields = {key: _plain(value) for key, value in asdict(spec).items()}
+    return json.dumps(fields, sort_keys=True, default=str)  # names JSON cannot hold become strings
+
+
+def spec_from_json(text: str) -> ModelSpec:
+    """Inverse of :func:`spec_to_json`."""
+    fields = json.loads(text)
+    fields["priors"] = PriorScales(**fields["priors"])
+    for key in ("group_names", "subgroup_names"):
+        fields[key] = tuple(fields[key])
+    return ModelSpec(**fields)
+
+
+def record_spec(idata, model: pm.Model):
+    """Store the :class:`ModelSpec` of ``model`` in ``idata.attrs`` (if the model has one).
+
+    :func:`pooling.fitting.fit` calls this on every result, so the posterior of a model built
+    by :mod:`pooling.models` remembers which model it came from; :func:`result_spec` reads
+    it back. A model written by hand in PyMC has no spec and leaves ``attrs`` alone. The
+    spec is stored as a JSON string, so the result can still be saved to netCDF or Zarr.
+    Returns ``idata``.
+    """
+    spec = getattr(model, SPEC_ATTRIBUTE, None)
+    if isinstance(spec, ModelSpec):
+        idata.attrs[RESULT_ATTRIBUTE] = spec_to_json(spec)
+    return idata
+
+
+def result_spec(idata) -> ModelSpec | None:
+    """The :class:`ModelSpec` that :func:`record_spec` stored in a fitted result, or ``None``
+    (a model written by hand, or draws made without :func:`pooling.fitting.fit`)."""
+    text = getattr(idata, "attrs", {}).get(RESULT_ATTRIBUTE)
+    return spec_from_json(text) if text else None

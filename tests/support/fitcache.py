@@ -123,6 +123,7 @@ def _settings(fit, model, args, kwargs) -> dict:
 def cached_fit(fit):
     """``fit`` (:func:`pooling.fitting.fit`) with its draws cached under :func:`cache_dir`."""
     from pooling import fitting
+    from pooling.spec import record_spec
 
     @functools.wraps(fit)
     def wrapper(model, *args, check=True, var_names=None, **kwargs):
@@ -133,6 +134,8 @@ def cached_fit(fit):
         if idata is None:
             idata = fit(model, *args, check=False, var_names=var_names, **kwargs)
             store(key, idata)
+        else:
+            record_spec(idata, model)  # as fit does (draws stored before fit recorded it)
         if check:
             fitting.check_convergence(idata, var_names=var_names)
         return idata
