@@ -32,7 +32,7 @@ Data containers (:func:`pymc.Data`)
     dims ``obs_id``; its length follows the ``obs_id`` coordinate.
 Centring
     The predictor enters every model as ``x - predictor_mean``, so ``alpha``
-    is the expected outcome at the average predictor value (the seed
+    is the expected outcome at the average predictor value (the course
     assignment's formula (a)). The only exception is
     ``no_pooling(..., varying_slopes=True)``, which centres each group at its
     own mean (formula (b)); those group means are stored in the container
@@ -131,7 +131,7 @@ def complete_pooling(
 
     ``y_i ~ Normal(alpha + beta * (x_i - predictor_mean), sigma_y)``
 
-    This is the seed assignment's Part 3.1 (individual-level regression) and,
+    This is the course assignment's Part 3.1 (individual-level regression) and,
     with ``predictor="log_trade_china"``, Part 3.2 (country-level
     regression, a country-level predictor copied to every respondent).
 
@@ -185,10 +185,10 @@ def no_pooling(
 ) -> pm.Model:
     """No pooling: an independent intercept (and optionally slope) per group.
 
-    ``varying_slopes=False`` (the seed's Part 3.3):
+    ``varying_slopes=False`` (the course assignment's Part 3.3):
     ``y_i ~ Normal(alpha[j] + beta * (x_i - predictor_mean), sigma_y)``.
 
-    ``varying_slopes=True`` (the seed's formula (b), one regression per
+    ``varying_slopes=True`` (the assignment's formula (b), one regression per
     group): ``y_i ~ Normal(alpha[j] + beta[j] * (x_i - xbar_j), sigma_y)``
     where ``xbar_j`` is group j's own predictor mean, so ``alpha[j]`` is the
     expected outcome at the group's mean predictor.
@@ -269,7 +269,7 @@ def partial_pooling(
         alpha[j] ~ Normal(mu_alpha, sigma_alpha)
         y_i      ~ Normal(alpha[j] + beta * (x_i - predictor_mean), sigma_y)
 
-    This is the seed assignment's Part 3.4 (adaptive pooling). Groups with
+    This is the course assignment's Part 3.4 (adaptive pooling). Groups with
     few rows are pulled toward ``mu_alpha``; groups with many rows keep
     close to their own no-pooling estimate.
 

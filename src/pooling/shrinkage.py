@@ -99,9 +99,9 @@ def intercepts_at(idata, x0: float, *, group_dim: str = "country", names=None) -
 def group_estimates(
     data: pd.DataFrame,
     *,
-    no_pooling,
-    partial_pooling,
-    complete_pooling,
+    idata_no_pooling,
+    idata_partial_pooling,
+    idata_complete_pooling,
     columns: Columns = SURVEY,
     outcome: str | None = None,
     predictor: str | None = None,
@@ -120,7 +120,7 @@ def group_estimates(
     data
         The rows the models were fitted to (group sizes and the predictor
         mean come from here).
-    no_pooling, partial_pooling, complete_pooling
+    idata_no_pooling, idata_partial_pooling, idata_complete_pooling
         Posteriors (ArviZ data trees) of the three models.
     columns
         Column roles (:data:`~pooling.columns.SURVEY` by default).
@@ -158,10 +158,10 @@ def group_estimates(
     n = np.bincount(codes, minlength=len(names))
     table = pd.DataFrame(index=pd.Index(names, name=group_dim))
     table["n"] = n
-    table["no_pooling"] = intercepts_at(no_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    table["partial_pooling"] = intercepts_at(partial_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    table["complete_pooling"] = intercepts_at(complete_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    post = partial_pooling["posterior"]
+    table["no_pooling"] = intercepts_at(idata_no_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    table["partial_pooling"] = intercepts_at(idata_partial_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    table["complete_pooling"] = intercepts_at(idata_complete_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    post = idata_partial_pooling["posterior"]
     sigma_y = float(post["sigma_y"].mean())
     sigma_alpha = float(post["sigma_alpha"].mean())
     table["weight_closed_form"] = closed_form_weight(table["n"].to_numpy(dtype=float), sigma_y, sigma_alpha)

@@ -99,26 +99,30 @@ def _ellipse_outline(patch: Ellipse, n: int = 72) -> np.ndarray:
     return np.column_stack([cx + c * u - s * v, cy + s * u + c * v])
 
 
-def _effects_figure(no_pooling, partial_pooling, *, population, levels, highlight, x_label,
-                    y_label, title, ax, func, line=None):
-    """Shared body of varying_effects_plot and group_predictor_plot (``line``: the latter)."""
-    for name, df in (("no_pooling", no_pooling), ("partial_pooling", partial_pooling)):
+def _effects_figure(before, after, *, population, levels, highlight, x_label,
+                    y_label, title, ax, func, line=None, x="alpha", y="beta", names=("no_pooling", "partial_pooling")):
+    """Shared body of varying_effects_plot and group_predictor_plot (``line``: the latter).
+
+    ``before`` (no pooling) and ``after`` (partial pooling) are DataFrames indexed by group with
+    the columns ``x`` and ``y`` plotted; ``names`` are what error messages call them.
+    """
+    for name, df in zip(names, (before, after), strict=True):
         check_frame(df, name, where=func)
-        require_columns(df, ["alpha", "beta"], name, where=func)
-        require_numeric(df, ["alpha", "beta"], name, where=func)
-        require_finite(df, ["alpha", "beta"], name, where=func)
-    if set(no_pooling.index) != set(partial_pooling.index):
-        diff = sorted(map(str, set(no_pooling.index) ^ set(partial_pooling.index)))
+        require_columns(df, [x, y], name, where=func)
+        require_numeric(df, [x, y], name, where=func)
+        require_finite(df, [x, y], name, where=func)
+    if set(before.index) != set(after.index):
+        diff = sorted(map(str, set(before.index) ^ set(after.index)))
         raise ValueError(f"{func}: the two tables must hold the same groups; differ on {diff}")
     highlight = list(highlight or [])
-    missing = [g for g in highlight if g not in no_pooling.index]
+    missing = [g for g in highlight if g not in before.index]
     if missing:
         raise ValueError(f"{func}: highlighted group(s) {missing} are not in the tables")
     patches = _ellipse_patches(population, levels) if population is not None else []
 
-    pp = partial_pooling.loc[no_pooling.index]
-    a0, b0 = no_pooling["alpha"].to_numpy(float), no_pooling["beta"].to_numpy(float)
-    a1, b1 = pp["alpha"].to_numpy(float), pp["beta"].to_numpy(float)
+    pp = after.loc[before.index]
+    a0, b0 = before[x].to_numpy(float), before[y].to_numpy(float)
+    a1, b1 = pp[x].to_numpy(float), pp[y].to_numpy(float)
     no_st, pp_st = pooling_style("No pooling"), pooling_style("Partial pooling")
     with style_context():
         created = ax is None
@@ -157,7 +161,7 @@ def _effects_figure(no_pooling, partial_pooling, *, population, levels, highligh
             if line is not None:
                 xs = np.array(ax.get_xlim())
                 lines.append(np.array([np.column_stack([xs, intercept + slope * (xs - center)])]))
-            place_labels(ax, [(str(g), (no_pooling.loc[g, "alpha"], no_pooling.loc[g, "beta"]))
+            place_labels(ax, [(str(g), (before.loc[g, x], before.loc[g, y]))
                               for g in highlight], markers, segments=np.concatenate(lines))
     return fig, ax
 
@@ -201,10 +205,11 @@ def group_predictor_plot(
     require_columns(table, columns, "table", where=func)
     require_numeric(table, columns, "table", where=func)
     require_finite(table, columns, "table", where=func)
-    before = pd.DataFrame({"alpha": table[predictor], "beta": table[no_pooling]})
-    after = pd.DataFrame({"alpha": table[predictor], "beta": table[partial_pooling]})
+    before = pd.DataFrame({predictor: table[predictor], "intercept": table[no_pooling]})
+    after = pd.DataFrame({predictor: table[predictor], "intercept": table[partial_pooling]})
     return _effects_figure(
-        before, after, population=None, levels=(), highlight=highlight,
+        before, after, x=predictor, y="intercept", names=("table", "table"),
+        population=None, levels=(), highlight=highlight,
         x_label=x_label or AXIS_LABELS.get(predictor, predictor), y_label=y_label,
         title=title or "Partial pooling pulls each group toward the group-level regression line",
         ax=ax, func=func, line=line,
