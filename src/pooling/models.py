@@ -118,7 +118,14 @@ __all__ = [
 
 
 def _spec(kind: str, cols: Columns, prep: Prepared, **details) -> ModelSpec:
-    """The :class:`ModelSpec` of a ``kind`` model built from ``prep`` with the roles ``cols``."""
+    """The :class:`ModelSpec` of a ``kind`` model built from ``prep`` with the roles ``cols``.
+
+    ``group_index`` defaults to ``<group_dim>_idx``, the container the row-wise likelihood
+    reads (none without groups or with the sufficient-statistics likelihood).
+    """
+    if "group_index" not in details:
+        row_wise = cols.group_dim is not None and details.get("likelihood", "full") == "full"
+        details["group_index"] = f"{cols.group_dim}_idx" if row_wise else None
     return ModelSpec(kind=kind, outcome=cols.outcome, predictor=cols.predictor, predictor_mean=prep.x_mean,
                      priors=prep.scales, group=cols.group, group_dim=cols.group_dim,
                      group_names=tuple(prep.names), **details)
@@ -246,7 +253,6 @@ def no_pooling(
         "no_pooling",
         cols,
         prep,
-        group_index=f"{group_dim}_idx",
         varying_slopes=varying_slopes,
     ))
 
@@ -335,7 +341,6 @@ def partial_pooling(
         "partial_pooling",
         cols,
         prep,
-        group_index=f"{group_dim}_idx" if likelihood == "full" else None,
         parameterization=param,
         likelihood=likelihood,
     ))
@@ -440,7 +445,6 @@ def varying_slopes(
         "varying_slopes",
         cols,
         prep,
-        group_index=f"{group_dim}_idx" if likelihood == "full" else None,
         parameterization=param,
         likelihood=likelihood,
         varying_slopes=True,
@@ -524,7 +528,6 @@ def group_level_predictor(
         "group_level_predictor",
         cols,
         prep,
-        group_index=f"{group_dim}_idx",
         parameterization=param,
         group_predictor=group_predictor,
     ))
