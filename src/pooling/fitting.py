@@ -81,12 +81,13 @@ class ConvergenceError(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-def _nutpie_available() -> bool:
+def nutpie_available() -> bool:
+    """Whether the nutpie sampler is installed (``fit`` falls back to PyMC's NUTS without it)."""
     return importlib.util.find_spec("nutpie") is not None
 
 
 def _resolve_sampler(sampler: str) -> str:
-    if sampler == "nutpie" and not _nutpie_available():
+    if sampler == "nutpie" and not nutpie_available():
         warnings.warn(
             "nutpie is not installed; sampling with PyMC's own NUTS sampler instead",
             RuntimeWarning,
