@@ -13,10 +13,10 @@ env:
 	$(UV) sync --locked
 
 # The rendered site that the browser tests read: `quarto render` runs only when _site/ is missing
-# or a page's output is older than its sources (tests/rendered.py decides, and the tests use the
+# or a page's output is older than its sources (tests/support/rendered.py decides, and the tests use the
 # same rule to fail on a stale site). With _freeze/ current, rendering executes no code.
 site: env wheel
-	@$(UV) run --locked python tests/rendered.py --quiet || $(MAKE) --no-print-directory render
+	@$(UV) run --locked python tests/support/rendered.py --quiet || $(MAKE) --no-print-directory render
 
 # Everything, including the browser tests against _site/ (hence `site` first).
 test: site

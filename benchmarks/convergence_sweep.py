@@ -42,7 +42,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import qmd  # noqa: E402  (the test suite's reader of .qmd files)
+from support import qmd  # noqa: E402  (the test suite's reader of .qmd files)
 
 OUT_DIR = ROOT / "benchmarks" / "sweep"
 DEFAULT_SEEDS = list(range(1, 11))

@@ -30,12 +30,15 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from pooling import models as lib
+from pooling.columns import Columns
+
+from pooling.blocks import prepare
+from pooling.likelihood import sufficient_statistics
 
 
-def _prepared(df: pd.DataFrame, spec):
-    prep = lib._prepare(df, spec.outcome, spec.predictor, spec.group, spec.group_dim)
-    stats = lib.sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
+def _prepared(df: pd.DataFrame, spec: Columns):
+    prep = prepare(df, spec)
+    stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
     return prep, stats
 
 

@@ -78,11 +78,12 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from pooling.columns import RADON, SURVEY, Columns
 
 SEED = 5650  # the assignment's random_seed
 QUICK_DRAWS = 200
@@ -95,20 +96,10 @@ DEFAULT_VARIANTS = VARIANTS
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """Columns of one data set in the roles the models use."""
+#: Columns of one data set in the roles the models use (``pooling.columns.Columns``).
+DatasetSpec = Columns
 
-    outcome: str
-    predictor: str
-    group: str
-    group_dim: str
-
-
-SPECS = {
-    "survey": DatasetSpec(outcome="china", predictor="antiauth", group="country_name", group_dim="country"),
-    "radon": DatasetSpec(outcome="log_radon", predictor="floor", group="county", group_dim="county"),
-}
+SPECS = {"survey": SURVEY, "radon": RADON}
 
 
 def load_datasets(names: Sequence[str]) -> dict[str, tuple[pd.DataFrame, DatasetSpec]]:
@@ -310,9 +301,7 @@ def run_library(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, variant
         fit_kwargs["tune"] = tune
     builder = _builder(model_name)
     with Timer() as timer:
-        model = builder(
-            df, outcome=spec.outcome, predictor=spec.predictor, group=spec.group, group_dim=spec.group_dim, **options
-        )
+        model = builder(df, columns=spec, **options)
         idata = fitting.fit(model, **fit_kwargs)
     return model, idata, timer
 

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-import qmd
-import rendered
+from support import qmd
+from support import rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -1,7 +1,7 @@
 """Execute every page of the site in a fresh Jupyter kernel, as `quarto render` would.
 
 Each page listed in _quarto.yml that has executable ```{python} cells is one test.
-Execution and caching are described in tests/qmd.py; executed notebooks are cached
+Execution and caching are described in tests/support/qmd.py; executed notebooks are cached
 in tests/.cache/jupyter-cache, so an unchanged page (with unchanged src/pooling and
 data/) is not executed again. POOLING_TEST_NO_CACHE=1 forces execution.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-import qmd
-from test_site import listed_pages
+from support import qmd
+from support.site import listed_pages
 
 ROOT = qmd.ROOT
 

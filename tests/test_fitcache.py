@@ -2,8 +2,11 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from pooling import fitcache
-from pooling.fitting import ConvergenceError, fit
+from pooling import fitting
+from pooling.fitting import ConvergenceError
+from support import fitcache
+
+fit = fitcache.cached_fit(fitting.fit)
 
 RNG = np.random.default_rng(3)
 Y = RNG.normal(1.0, 1.0, size=40)
@@ -51,3 +54,24 @@ def test_cached_fit_still_passes_through_the_convergence_gate(monkeypatch, tmp_p
         fit(normal_model(), draws=20, tune=20)
     with pytest.raises(ConvergenceError):
         fit(normal_model(), draws=20, tune=20)
+
+
+def test_install_wraps_fit_once_and_uninstall_restores_it():
+    original = fitting.fit
+    try:
+        fitcache.install()
+        wrapped = fitting.fit
+        fitcache.install()
+        assert fitting.fit is wrapped and wrapped.uncached is original
+    finally:
+        fitcache.uninstall()
+    assert fitting.fit is original
+
+
+def test_the_library_does_not_consult_the_cache(monkeypatch, tmp_path):
+    """Without the wrapper, fit samples even when POOLING_FIT_CACHE names a folder."""
+    monkeypatch.setenv(fitcache.CACHE_ENV, str(tmp_path))
+    calls = []
+    monkeypatch.setattr(fitting.pm, "sample", lambda *a, **k: calls.append(k) or "draws")
+    getattr(fitting.fit, "uncached", fitting.fit)(normal_model(), check=False)
+    assert len(calls) == 1 and not list(tmp_path.iterdir())

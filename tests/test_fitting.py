@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import test_seed
+from support.seeds import test_seed
 from pooling import fitting, models
 
 
@@ -138,7 +138,7 @@ class _FakeSample:
 def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_factory, synthetic_groups):
     fake = _FakeSample(_good_posterior(idata_factory))
     monkeypatch.setattr(fitting.pm, "sample", fake)
-    monkeypatch.setattr(fitting, "_nutpie_available", lambda: False)
+    monkeypatch.setattr(fitting, "nutpie_available", lambda: False)
     model = models.complete_pooling(synthetic_groups)
     with pytest.warns(RuntimeWarning, match="nutpie is not installed"):
         fitting.fit(model, chains=4, target_accept=0.95)
@@ -150,7 +150,7 @@ def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_fa
     assert call["nuts"] == {"target_accept": 0.95}
     assert call["model"] is model
 
-    monkeypatch.setattr(fitting, "_nutpie_available", lambda: True)
+    monkeypatch.setattr(fitting, "nutpie_available", lambda: True)
     fitting.fit(model, draws=10, tune=5, random_seed=1)
     call = fake.calls[-1]
     assert (call["nuts_sampler"], call["draws"], call["tune"], call["random_seed"]) == ("nutpie", 10, 5, 1)

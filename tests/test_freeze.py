@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-import qmd
+from support import qmd
 
 ROOT = qmd.ROOT
 _spec = importlib.util.spec_from_file_location("freeze_status", ROOT / "tools" / "freeze_status.py")

@@ -7,7 +7,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 
-from conftest import test_seed
+from support.seeds import test_seed
 from pooling import models
 
 BUILDERS = {

@@ -29,8 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import qmd
-from test_site import listed_pages
+from support import qmd
+from support.site import listed_pages
 
 ROOT = qmd.ROOT
 SITE = ROOT / "_site"
@@ -211,7 +211,7 @@ def test_notebook_runs_top_to_bottom(page, tmp_path):
     """Run All in a fresh ``python3`` kernel, in an empty folder holding only the notebook.
 
     Shares the xdist group of the chapter's own execution test, so the fits it samples
-    are read back from the fit cache (``pooling.fitcache``) instead of sampled again.
+    are read back from the fit cache (``tests/support/fitcache.py``) instead of sampled again.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError

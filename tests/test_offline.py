@@ -32,8 +32,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-import qmd
-from test_site import listed_pages
+from support import qmd
+from support.site import listed_pages
 
 ROOT = qmd.ROOT
 SITE = ROOT / "_site"

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-import qmd
+from support import qmd
 from pooling.ojs import ojs_data
 
 

@@ -24,8 +24,8 @@ import textwrap
 
 import pytest
 
-import qmd
-import rendered
+from support import qmd
+from support import rendered
 
 ROOT = qmd.ROOT
 CACHE = qmd.CACHE_DIR / "rendered-student-view"

@@ -75,7 +75,7 @@ def test_group_estimates_table(idata_factory):
     no = _posterior(idata_factory, x0, alpha=[2.0, 3.0, 4.0], beta=0.5)
     partial = _posterior(idata_factory, x0, alpha=[2.6, 3.0, 3.8], beta=0.5, sigma_y=1.0, sigma_alpha=0.5, mu_alpha=3.0)
     complete = _posterior(idata_factory, x0, alpha=3.0, beta=0.5)
-    table = shrinkage.group_estimates(data, no_pooling=no, partial_pooling=partial, complete_pooling=complete)
+    table = shrinkage.group_estimates(data, idata_no_pooling=no, idata_partial_pooling=partial, idata_complete_pooling=complete)
     assert list(table.columns) == [
         "n", "no_pooling", "partial_pooling", "complete_pooling", "weight_closed_form", "weight_posterior",
     ]
@@ -113,9 +113,9 @@ def test_partial_pooling_lies_between_and_small_groups_shrink_most(synthetic_fit
     data = synthetic_fits["data"]
     table = shrinkage.group_estimates(
         data,
-        no_pooling=synthetic_fits["no_pooling"],
-        partial_pooling=synthetic_fits["partial"],
-        complete_pooling=synthetic_fits["complete"],
+        idata_no_pooling=synthetic_fits["no_pooling"],
+        idata_partial_pooling=synthetic_fits["partial"],
+        idata_complete_pooling=synthetic_fits["complete"],
     )
     assert table["n"].tolist() == [4, 8, 15, 30, 60, 120, 250, 400]
     assert table["weight_closed_form"].is_monotonic_increasing

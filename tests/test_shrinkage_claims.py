@@ -40,7 +40,7 @@ def fits(survey):
 @pytest.fixture(scope="module")
 def table(survey, fits):
     return shrinkage.group_estimates(
-        survey, no_pooling=fits["no"], partial_pooling=fits["partial"], complete_pooling=fits["complete"]
+        survey, idata_no_pooling=fits["no"], idata_partial_pooling=fits["partial"], idata_complete_pooling=fits["complete"]
     )
 
 

@@ -50,9 +50,24 @@ def test_other_seed_gives_other_data():
     assert not sim.simulate(seed=1)["survey"]["china"].equals(sim.simulate()["survey"]["china"])
 
 
+def _documented_true_values() -> dict[str, float]:
+    """The "true value" column of the table under "True parameter values" in data/README.md."""
+    text = (DATA / "README.md").read_text(encoding="utf-8")
+    section = text.split("### True parameter values", 1)[1].split("\n#", 1)[0]
+    values = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            values[cells[0].strip("`")] = float(cells[2].replace("\u2212", "-"))
+    return values
+
+
 def test_true_parameters_are_documented_values():
     p = sim.TRUE_PARAMETERS
-    assert p.as_dict()["sigma_y"] == p.sigma_y
+    documented = _documented_true_values()
+    assert set(documented) == {"gamma_0", "gamma_1", "tau_alpha", "beta", "tau_beta", "rho", "sigma_party",
+                               "sigma_y", "antiauth_center"}
+    assert documented == pytest.approx({name: p.as_dict()[name] for name in documented})
     assert p.tau_alpha > 0 and p.tau_beta > 0 and p.sigma_party > 0 and p.sigma_y > 0
     assert -1 < p.rho < 1
     with pytest.raises(AttributeError):

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-import qmd
+from support import qmd
+from support.site import QUARTO_YML, hrefs, listed_pages, load_config
 
 ROOT = qmd.ROOT
-QUARTO_YML = ROOT / "_quarto.yml"
 BIB = ROOT / "references.bib"
 
 EXPECTED_CHAPTERS = [
@@ -40,34 +40,6 @@ EXPECTED_SECTIONS = {
     "Real data and checking": EXPECTED_CHAPTERS[9:11],
     "Why pooling works": EXPECTED_CHAPTERS[11:12],
 }
-
-
-def load_config() -> dict:
-    return yaml.safe_load(QUARTO_YML.read_text(encoding="utf-8"))
-
-
-def _hrefs(items) -> list[str]:
-    """Page paths in a navbar/sidebar contents list, in order."""
-    found = []
-    for item in items or []:
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            if "href" in item and str(item["href"]).endswith(".qmd"):
-                found.append(item["href"])
-            found.extend(_hrefs(item.get("contents")))
-            found.extend(_hrefs(item.get("menu")))
-    return found
-
-
-def listed_pages() -> list[str]:
-    """Every .qmd named in _quarto.yml (navbar and sidebar), without duplicates, in order."""
-    website = load_config()["website"]
-    pages = _hrefs(website["navbar"].get("left")) + _hrefs(website["navbar"].get("right"))
-    sidebar = website["sidebar"]
-    for bar in sidebar if isinstance(sidebar, list) else [sidebar]:
-        pages += _hrefs(bar.get("contents"))
-    return list(dict.fromkeys(pages))
 
 
 PRESENT_PAGES = sorted(
@@ -154,14 +126,14 @@ def test_chapters_offer_a_notebook_download():
 
 def test_sidebar_sections_and_order():
     contents = load_config()["website"]["sidebar"]["contents"]
-    sections = {item["section"]: _hrefs(item["contents"])
+    sections = {item["section"]: hrefs(item["contents"])
                 for item in contents if isinstance(item, dict) and "section" in item}
     assert sections == EXPECTED_SECTIONS
 
 
 def test_navbar_lists_every_chapter_in_order():
     navbar = load_config()["website"]["navbar"]["left"]
-    assert [p for p in _hrefs(navbar) if p.startswith("chapters/")] == EXPECTED_CHAPTERS
+    assert [p for p in hrefs(navbar) if p.startswith("chapters/")] == EXPECTED_CHAPTERS
 
 
 def test_every_listed_page_exists():
@@ -416,7 +388,7 @@ def test_navbar_pages_are_not_repeated_in_the_sidebar():
     sidebar = website["sidebar"]
     in_sidebar = set()
     for bar in sidebar if isinstance(sidebar, list) else [sidebar]:
-        in_sidebar |= set(_hrefs(bar.get("contents")))
+        in_sidebar |= set(hrefs(bar.get("contents")))
     both = [href for href in navbar_links if href in in_sidebar]
     assert not both, f"navbar links also in the sidebar (marked current on every page): {both}"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-import qmd
-from test_site import listed_pages
+from support import qmd
+from support.site import listed_pages
 
 ROOT = qmd.ROOT
 

@@ -6,7 +6,7 @@ import importlib.util
 
 import pandas as pd
 
-import qmd
+from support import qmd
 
 _spec = importlib.util.spec_from_file_location("convergence_sweep", qmd.ROOT / "benchmarks" / "convergence_sweep.py")
 sweep = importlib.util.module_from_spec(_spec)

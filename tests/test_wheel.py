@@ -43,8 +43,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import qmd
-from test_site import listed_pages
+from support import qmd
+from support.site import listed_pages
 
 ROOT = qmd.ROOT
 DATA = ROOT / "data"
@@ -420,15 +420,17 @@ def test_chapter_runs_from_the_installed_wheel(page, request):
     doc = qmd.parse_qmd(ROOT / page)
     script = qmd.student_script(doc)
     marker = _wheel_view_marker(script)
-    if qmd._use_cache() and marker.exists():
+    if qmd.cache_enabled() and marker.exists():
         return  # this exact script already ran against a wheel of these exact sources
 
     student: StudentEnvironment = request.getfixturevalue("student")
     folder = student.home / doc.path.stem
     folder.mkdir(exist_ok=True)
-    fit_cache = qmd.fit_cache_env().get("POOLING_FIT_CACHE")
-    done = student.run(script, cwd=folder, extra_env={"POOLING_FIT_CACHE": fit_cache} if fit_cache else None,
-                       timeout=1800)
+    # Only the fit cache's wrapper (tests/support/fitcache_site) is added to the student's
+    # path; pooling itself still comes from the installed wheel.
+    cache_env = qmd.fit_cache_env()
+    extra = {k: cache_env[k] for k in ("POOLING_FIT_CACHE", "PYTHONPATH") if cache_env.get("POOLING_FIT_CACHE")}
+    done = student.run(script, cwd=folder, extra_env=extra or None, timeout=1800)
     assert done.returncode == 0, (
         f"{page}: the code blocks, run in order with pooling installed from {WHEEL_NAME} in "
         f"{student.home}, failed (exit code {done.returncode}).\n"

@@ -376,7 +376,9 @@ def validate_columns(
     """Generic check for model inputs: columns exist; ``numeric`` ones are finite numbers with no
     missing values; ``groups`` have no missing or blank labels and no empty categories.
 
-    Raises :class:`DataValidationError`. Used by the model builders for arbitrary column choices.
+    Raises :class:`DataValidationError`, with the loaders' messages (row numbers as in a file, hints
+    for misspelt columns). For checking a table before modelling it; the model builders, figures
+    and summaries check their own input with :mod:`pooling.columns`.
     """
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(f"{source} must be a pandas DataFrame, got {type(df).__name__}.")

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from pooling import fitcache
+from pooling.spec import record_spec
+from pooling.summaries import SAMPLE_DIMS
 
 __all__ = [
     "DEFAULT_CHAINS",
@@ -56,7 +57,6 @@ MAX_R_HAT = 1.01
 MIN_ESS = 400
 HDI_PROB = 0.94
 SUMMARY_COLUMNS = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat"]
-_SAMPLE_DIMS = ("chain", "draw")
 
 
 class ConvergenceError(RuntimeError):
@@ -81,12 +81,13 @@ class ConvergenceError(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-def _nutpie_available() -> bool:
+def nutpie_available() -> bool:
+    """Whether the nutpie sampler is installed (``fit`` falls back to PyMC's NUTS without it)."""
     return importlib.util.find_spec("nutpie") is not None
 
 
 def _resolve_sampler(sampler: str) -> str:
-    if sampler == "nutpie" and not _nutpie_available():
+    if sampler == "nutpie" and not nutpie_available():
         warnings.warn(
             "nutpie is not installed; sampling with PyMC's own NUTS sampler instead",
             RuntimeWarning,
@@ -145,15 +146,13 @@ def fit(
         Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
         ``quiet=False``).
 
-    When the environment variable ``POOLING_FIT_CACHE`` names a folder, identical fits (same
-    model, data and settings) are read back from it instead of re-sampled; see
-    :mod:`pooling.fitcache`. The convergence gate runs either way.
-
     Returns
     -------
     xarray.DataTree
         ArviZ data tree with groups ``posterior``, ``sample_stats``,
-        ``observed_data``, ``constant_data``.
+        ``observed_data``, ``constant_data``. For a model built by
+        :mod:`pooling.models`, ``attrs["pooling_spec"]`` holds its
+        :class:`~pooling.spec.ModelSpec` (see :func:`pooling.spec.result_spec`).
     """
     sampler = _resolve_sampler(sampler)
     if random_seed is None:
@@ -170,12 +169,7 @@ def fit(
     cores = max(1, min(chains, os.cpu_count() or 1))
     settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
                     nuts_sampler=sampler, **kwargs)
-    key = fitcache.fingerprint(model, settings) if fitcache.cache_dir() is not None else None
-    idata = fitcache.load(key) if key is not None else None
-    if idata is None:
-        idata = pm.sample(model=model, **settings)
-        if key is not None:
-            fitcache.store(key, idata)
+    idata = record_spec(pm.sample(model=model, **settings), model)
     if check:
         check_convergence(idata, var_names=var_names)
     return idata
@@ -201,7 +195,7 @@ def _posterior_dataset(idata, var_names: Iterable[str] | None):
 
 def _element_labels(da) -> list[tuple[str, tuple]]:
     """(label, index) for every element of a variable, labels like ``alpha[Nigeria]``."""
-    dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+    dims = [d for d in da.dims if d not in SAMPLE_DIMS]
     if not dims:
         return [(str(da.name), ())]
     values = [
@@ -222,14 +216,14 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     across all draws (e.g. a fixed diagonal) get NaN and ``constant=True``.
     """
     ds = _posterior_dataset(idata, var_names)
-    rhat = ds.azstats.rhat(sample_dims=list(_SAMPLE_DIMS))
-    ess_bulk = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="bulk")
-    ess_tail = ds.azstats.ess(sample_dims=list(_SAMPLE_DIMS), method="tail")
-    spread = ds.max(dim=list(_SAMPLE_DIMS)) - ds.min(dim=list(_SAMPLE_DIMS))
+    rhat = ds.azstats.rhat(sample_dims=list(SAMPLE_DIMS))
+    ess_bulk = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="bulk")
+    ess_tail = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="tail")
+    spread = ds.max(dim=list(SAMPLE_DIMS)) - ds.min(dim=list(SAMPLE_DIMS))
     rows = []
     for name in ds.data_vars:
         da = ds[name]
-        other_dims = [d for d in da.dims if d not in _SAMPLE_DIMS]
+        other_dims = [d for d in da.dims if d not in SAMPLE_DIMS]
         arrays = {
             "r_hat": rhat[name].transpose(*other_dims).values,
             "ess_bulk": ess_bulk[name].transpose(*other_dims).values,

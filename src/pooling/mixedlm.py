@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pooling.columns import SURVEY, Columns, check_frame, numeric_column, require_columns, require_present
+
 __all__ = ["MixedLMResult", "fit_mixedlm", "compare_with_bayes"]
 
 
@@ -102,19 +104,6 @@ class MixedLMResult:
         return out
 
 
-def _check_columns(data: pd.DataFrame, columns: list[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"data is missing column(s) {missing}; available columns: {list(data.columns)}"
-        )
-    for c in columns:
-        if data[c].isna().any():
-            raise ValueError(f"column {c!r} has {int(data[c].isna().sum())} missing value(s)")
-
-
 def _fit_reml(model):
     """REML fit with a check that the optimiser really found a finite optimum.
 
@@ -148,9 +137,10 @@ def _fit_reml(model):
 def fit_mixedlm(
     data: pd.DataFrame,
     *,
-    outcome: str,
-    predictor: str,
-    group: str,
+    columns: Columns = SURVEY,
+    outcome: str | None = None,
+    predictor: str | None = None,
+    group: str | None = None,
     center: bool = True,
     group_predictor: str | None = None,
 ) -> MixedLMResult:
@@ -161,10 +151,14 @@ def fit_mixedlm(
     data
         Tidy DataFrame, one row per observation (e.g. from
         :func:`pooling.data.load_survey` or :func:`pooling.data.load_radon`).
+    columns
+        Column roles (:data:`~pooling.columns.SURVEY` by default,
+        :data:`~pooling.columns.RADON` for the radon data).
     outcome, predictor, group
-        Column names: continuous outcome, individual-level predictor (fixed
-        slope) and grouping column (random intercept).  ``group`` may be
-        Categorical; groups without observations are dropped.
+        Override single roles of ``columns``: continuous outcome,
+        individual-level predictor (fixed slope) and grouping column (random
+        intercept).  ``group`` may be Categorical; groups without observations
+        are dropped.
     center
         Centre the predictor at its overall sample mean (default, matching the
         Bayesian models) and the group predictor at its mean over groups.
@@ -187,8 +181,14 @@ def fit_mixedlm(
     """
     from statsmodels.regression.mixed_linear_model import MixedLM
 
-    columns = [outcome, predictor, group] + ([group_predictor] if group_predictor else [])
-    _check_columns(data, columns)
+    cols = columns.with_(outcome=outcome, predictor=predictor, group=group)
+    outcome, predictor, group = cols.outcome, cols.predictor, cols.group
+    data = check_frame(data)
+    require_columns(data, [outcome, predictor, group] + ([group_predictor] if group_predictor else []))
+    for column, role in ((outcome, "outcome"), (predictor, "predictor"), (group_predictor, "group predictor")):
+        if column is not None:
+            numeric_column(data, column, role)
+    require_present(data, group, "group")
 
     groups = data[group]
     if isinstance(groups.dtype, pd.CategoricalDtype):

@@ -13,16 +13,19 @@ models cannot both answer:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pymc as pm
 import xarray as xr
 
+from pooling.columns import GROUP_PREDICTOR_MEAN, PREDICTOR_MEAN
 from pooling.fitting import DEFAULT_SEED
 from pooling.models import model_spec
+from pooling.spec import HIERARCHICAL_KINDS, result_spec
+from pooling.summaries import SAMPLE_DIMS
 
 __all__ = ["predict_new_group", "predict_new_observation"]
-
-_SAMPLE_DIMS = ("chain", "draw")
 
 
 def _as_rows(x) -> tuple[np.ndarray, bool]:
@@ -111,6 +114,53 @@ def predict_new_observation(model: pm.Model, idata, group_name, x, *, random_see
     return draws
 
 
+@dataclass(frozen=True)
+class _NewGroupModel:
+    """What :func:`predict_new_group` needs to know about the model behind a posterior."""
+
+    hierarchical: bool  # groups drawn from a population (mu_alpha / gamma, sigma_alpha)
+    group_predictor: bool  # intercept mean gamma_0 + gamma_1 * (u - group_predictor_mean)
+    correlated_slopes: bool  # (alpha, beta) drawn jointly: mu_beta, sigma_beta, rho
+    subgroups: bool  # a nested level with sd sigma_party
+    predictor_mean: float
+    outcome: str  # name of the returned draws
+
+
+def _new_group_model(idata) -> _NewGroupModel:
+    """Read the model from the :class:`~pooling.spec.ModelSpec` that ``fit`` stored in the result.
+
+    A posterior without one (a model written by hand in PyMC, as the chapters do, or draws
+    made without :func:`pooling.fitting.fit`) is described by its variable and container
+    names instead, which the hand-written models share with the builders.
+    """
+    spec = result_spec(idata)
+    if spec is not None:
+        return _NewGroupModel(
+            hierarchical=spec.kind in HIERARCHICAL_KINDS,
+            group_predictor=spec.group_predictor is not None,
+            correlated_slopes=spec.kind == "varying_slopes",
+            subgroups=spec.kind == "three_level",
+            predictor_mean=spec.predictor_mean,
+            outcome=spec.outcome if spec.likelihood == "full" else "y_new",
+        )
+    post = idata["posterior"].to_dataset()
+    try:
+        x_mean = float(idata["constant_data"][PREDICTOR_MEAN].values)
+    except KeyError:
+        raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model") from None
+    outcome = "y_new"
+    if "observed_data" in idata.children and len(idata["observed_data"].data_vars) == 1:
+        outcome = str(next(iter(idata["observed_data"].data_vars)))
+    return _NewGroupModel(
+        hierarchical="sigma_alpha" in post,
+        group_predictor="gamma_0" in post,
+        correlated_slopes="rho" in post and "mu_beta" in post,
+        subgroups="sigma_party" in post,
+        predictor_mean=x_mean,
+        outcome=outcome,
+    )
+
+
 def predict_new_group(
     idata,
     x,
@@ -137,7 +187,10 @@ def predict_new_group(
     Parameters
     ----------
     idata
-        Posterior with a ``constant_data`` group holding ``predictor_mean``.
+        Result of :func:`pooling.fitting.fit`; the model is read from the
+        :class:`~pooling.spec.ModelSpec` it carries (for a model written by
+        hand, from its variable names; then ``constant_data`` must hold
+        ``predictor_mean``).
     x
         Predictor value or 1-d sequence of values.
     random_seed
@@ -153,30 +206,28 @@ def predict_new_group(
     """
     rows, scalar = _as_rows(x)
     post = idata["posterior"].to_dataset()
-    try:
-        x_mean = float(idata["constant_data"]["predictor_mean"].values)
-    except KeyError:
-        raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model") from None
-    if "sigma_alpha" not in post:
+    model = _new_group_model(idata)
+    if not model.hierarchical:
         raise ValueError(
             "predicting a new group needs a hierarchical model (with sigma_alpha); "
             "complete- and no-pooling models have no population of groups to draw from"
         )
+    x_mean = model.predictor_mean
     rng = np.random.default_rng(random_seed)
     shape = (post.sizes["chain"], post.sizes["draw"])
     sigma_alpha = post["sigma_alpha"].values
     z_alpha = rng.standard_normal(shape)
-    if "gamma_0" in post:
+    if model.group_predictor:
         if group_predictor_value is None:
             raise ValueError(
                 "this model has a group-level predictor; pass the new group's value as group_predictor_value"
             )
-        u_mean = float(idata["constant_data"]["group_predictor_mean"].values)
+        u_mean = float(idata["constant_data"][GROUP_PREDICTOR_MEAN].values)
         alpha_mean = post["gamma_0"].values + post["gamma_1"].values * (float(group_predictor_value) - u_mean)
     else:
         alpha_mean = post["mu_alpha"].values
     alpha_new = alpha_mean + sigma_alpha * z_alpha
-    if "rho" in post and "mu_beta" in post:
+    if model.correlated_slopes:
         rho = post["rho"].values
         z_beta = rho * z_alpha + np.sqrt(np.clip(1.0 - rho**2, 0.0, None)) * rng.standard_normal(shape)
         beta = post["mu_beta"].values + post["sigma_beta"].values * z_beta
@@ -184,19 +235,16 @@ def predict_new_group(
         beta = post["beta"].values
         if beta.shape != shape:
             raise ValueError("expected a common slope 'beta' (dims chain, draw) in the posterior")
-    if "sigma_party" in post:
+    if model.subgroups:
         alpha_new = alpha_new + post["sigma_party"].values * rng.standard_normal(shape)
     sigma_y = post["sigma_y"].values
     mean = alpha_new[..., None] + beta[..., None] * (rows - x_mean)
     y_new = mean + sigma_y[..., None] * rng.standard_normal((*shape, rows.size))
-    name = "y_new"
-    if "observed_data" in idata.children and len(idata["observed_data"].data_vars) == 1:
-        name = str(next(iter(idata["observed_data"].data_vars)))
     out = xr.DataArray(
         y_new,
-        dims=(*_SAMPLE_DIMS, "obs_id"),
+        dims=(*SAMPLE_DIMS, "obs_id"),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs_id": np.arange(rows.size)},
-        name=name,
+        name=model.outcome,
     )
     if scalar:
         out = out.isel(obs_id=0, drop=True)

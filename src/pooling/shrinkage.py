@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pooling.models import _check_frame, _group_codes, _numeric_column, _require_columns
+from pooling.columns import SURVEY, Columns, check_frame, group_codes, numeric_column, require_columns
+from pooling.summaries import SAMPLE_DIMS, predictor_centre
 
 __all__ = ["closed_form_weight", "group_estimates", "intercepts_at"]
 
@@ -78,38 +79,34 @@ def intercepts_at(idata, x0: float, *, group_dim: str = "country", names=None) -
         complete pooling). Groups the model does not have get NaN.
     """
     post = idata["posterior"].to_dataset()
-    const = idata["constant_data"].to_dataset() if "constant_data" in idata.children else None
+    centre = predictor_centre(idata)
+    if centre is None:
+        raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model")
     alpha = post["alpha"]
     beta = post["beta"]
     if group_dim in alpha.dims:
-        if const is not None and "predictor_group_mean" in const:
-            centre = const["predictor_group_mean"]
-        elif const is not None and "predictor_mean" in const:
-            centre = const["predictor_mean"]
-        else:
-            raise ValueError("idata has no constant_data['predictor_mean']; fit a pooling.models model")
-        values = (alpha + beta * (x0 - centre)).mean(dim=("chain", "draw"))
+        values = (alpha + beta * (x0 - centre)).mean(dim=SAMPLE_DIMS)
         series = pd.Series(values.values, index=pd.Index(values[group_dim].values))
         if names is not None:
             series = series.reindex(list(names))
         return series
     if names is None:
         raise ValueError(f"the posterior has no {group_dim!r} dimension; pass the group names")
-    centre = float(const["predictor_mean"].values)
-    value = float((alpha + beta * (x0 - centre)).mean())
+    value = float((alpha + beta * (x0 - float(centre))).mean())
     return pd.Series(value, index=pd.Index(list(names)))
 
 
 def group_estimates(
     data: pd.DataFrame,
     *,
-    no_pooling,
-    partial_pooling,
-    complete_pooling,
-    outcome: str = "china",
-    predictor: str = "antiauth",
-    group: str = "country_name",
-    group_dim: str = "country",
+    idata_no_pooling,
+    idata_partial_pooling,
+    idata_complete_pooling,
+    columns: Columns = SURVEY,
+    outcome: str | None = None,
+    predictor: str | None = None,
+    group: str | None = None,
+    group_dim: str | None = None,
 ) -> pd.DataFrame:
     """Per-group intercepts under the three models and the shrinkage weights.
 
@@ -123,10 +120,12 @@ def group_estimates(
     data
         The rows the models were fitted to (group sizes and the predictor
         mean come from here).
-    no_pooling, partial_pooling, complete_pooling
+    idata_no_pooling, idata_partial_pooling, idata_complete_pooling
         Posteriors (ArviZ data trees) of the three models.
+    columns
+        Column roles (:data:`~pooling.columns.SURVEY` by default).
     outcome, predictor, group, group_dim
-        Column and dimension names.
+        Override single roles of ``columns``.
 
     Returns
     -------
@@ -148,19 +147,21 @@ def group_estimates(
           shrinks toward ``mu_alpha`` (an average over groups) while the
           complete-pooling intercept is an average over rows.
     """
-    data = _check_frame(data)
-    _require_columns(data, [outcome, predictor, group])
-    _numeric_column(data, outcome, "outcome")
-    x = _numeric_column(data, predictor, "predictor")
-    codes, names = _group_codes(data, group, "group")
+    cols = columns.with_(outcome=outcome, predictor=predictor, group=group, group_dim=group_dim)
+    outcome, predictor, group, group_dim = cols.outcome, cols.predictor, cols.group, cols.group_dim
+    data = check_frame(data)
+    require_columns(data, [outcome, predictor, group])
+    numeric_column(data, outcome, "outcome")
+    x = numeric_column(data, predictor, "predictor")
+    codes, names = group_codes(data, group, "group")
     x0 = float(np.mean(x))
     n = np.bincount(codes, minlength=len(names))
     table = pd.DataFrame(index=pd.Index(names, name=group_dim))
     table["n"] = n
-    table["no_pooling"] = intercepts_at(no_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    table["partial_pooling"] = intercepts_at(partial_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    table["complete_pooling"] = intercepts_at(complete_pooling, x0, group_dim=group_dim, names=names).to_numpy()
-    post = partial_pooling["posterior"]
+    table["no_pooling"] = intercepts_at(idata_no_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    table["partial_pooling"] = intercepts_at(idata_partial_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    table["complete_pooling"] = intercepts_at(idata_complete_pooling, x0, group_dim=group_dim, names=names).to_numpy()
+    post = idata_partial_pooling["posterior"]
     sigma_y = float(post["sigma_y"].mean())
     sigma_alpha = float(post["sigma_alpha"].mean())
     table["weight_closed_form"] = closed_form_weight(table["n"].to_numpy(dtype=float), sigma_y, sigma_alpha)

@@ -13,7 +13,7 @@ when :func:`site_problems` finds one:
   (``_quarto.yml``, ``references.bib``, ``chapters/_metadata.yml`` for chapters,
   and any ``.scss``/``.css`` file of the project).
 
-Run as a script (``python tests/rendered.py``) it prints the problems and exits with
+Run as a script (``python tests/support/rendered.py``) it prints the problems and exits with
 status 1 when there are any; ``make site`` uses that to decide whether to render.
 """
 
@@ -27,8 +27,11 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-import qmd
-from test_site import listed_pages
+if __package__ in (None, ""):  # run as a script: python tests/support/rendered.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support import qmd  # noqa: E402
+from support.site import listed_pages  # noqa: E402
 
 ROOT = qmd.ROOT
 SITE = ROOT / "_site"
@@ -149,7 +152,7 @@ def require_current_site(*, brief: bool = False) -> None:
     if problems:
         if brief and len(problems) > 3:
             problems = problems[:3] + [f"... and {len(problems) - 3} more "
-                                       "(python tests/rendered.py lists them all)"]
+                                       "(python tests/support/rendered.py lists them all)"]
         pytest.fail(stale_site_message(problems), pytrace=False)
 
 

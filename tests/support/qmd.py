@@ -62,11 +62,12 @@ from typing import Any, Iterator
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "tests" / ".cache"
 JUPYTER_CACHE_DIR = CACHE_DIR / "jupyter-cache"
 STUDENT_CACHE_DIR = CACHE_DIR / "student-view"
 FIT_CACHE_DIR = CACHE_DIR / "fits"
+FIT_CACHE_SITE = Path(__file__).resolve().parent / "fitcache_site"
 TIMINGS_FILE = CACHE_DIR / "timings.json"
 
 # Cross-reference prefixes that Quarto understands; `@fig-x` is a reference, not a citation.
@@ -495,7 +496,8 @@ def _locked(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _use_cache() -> bool:
+def cache_enabled() -> bool:
+    """Whether the suite's caches are on (``POOLING_TEST_NO_CACHE`` unset or ``0``)."""
     return os.environ.get("POOLING_TEST_NO_CACHE", "") in ("", "0")
 
 
@@ -503,11 +505,15 @@ def fit_cache_env() -> dict[str, str]:
     """Environment for running a page: the fit cache shared by the kernel and script runs.
 
     Both runs of a page sample the same models with the same seeds; the second reads the
-    draws back from ``tests/.cache/fits`` (see ``pooling.fitcache``) instead of sampling again.
+    draws back from ``tests/.cache/fits`` instead of sampling again: ``PYTHONPATH`` starts
+    with ``fitcache_site/``, whose ``sitecustomize`` wraps ``pooling.fitting.fit`` in the
+    cache (see :mod:`support.fitcache`).
     """
     env = dict(os.environ)
-    if _use_cache():
+    if cache_enabled():
         env.setdefault("POOLING_FIT_CACHE", str(FIT_CACHE_DIR))
+    if env.get("POOLING_FIT_CACHE", "").strip():
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FIT_CACHE_SITE), env.get("PYTHONPATH")) if p)
     return env
 
 
@@ -588,7 +594,7 @@ def execute_qmd(path: str | Path, *, timeout: int = 900, use_cache: bool | None 
                 cache_dir: Path = JUPYTER_CACHE_DIR) -> ExecutionResult:
     """Execute the evaluated cells of a .qmd in a fresh kernel (or read them from the cache)."""
     doc = parse_qmd(path)
-    use_cache = _use_cache() if use_cache is None else use_cache
+    use_cache = cache_enabled() if use_cache is None else use_cache
     nb = to_notebook(doc, fingerprint=inputs_fingerprint())
     cache = None
     if use_cache:
@@ -733,7 +739,7 @@ def run_script_once(script: str, *, name: str, folder: Path, marker: Path, what:
     marker skips the run. A failure fails the test with ``what``, the exit code and the end
     of stderr.
     """
-    if _use_cache() and marker.exists():
+    if cache_enabled() and marker.exists():
         return
     script_path = folder / f"{name}.py"
     script_path.write_text(script, encoding="utf-8")

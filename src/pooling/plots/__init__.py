@@ -1,0 +1,61 @@
+"""Every figure on the site.
+
+Each function takes plain inputs (pandas DataFrames, numbers, ArviZ ``DataTree`` objects),
+draws with the site style (:mod:`pooling.style`) and returns ``(fig, ax)`` or
+``(fig, axes)``. Nothing here calls ``plt.show()``: the caller (a chapter or a test) decides
+what to do with the figure.
+
+Figures
+-------
+binned_scatter        quantile-binned means of the outcome against the predictor
+caterpillar           group intercepts sorted by posterior mean with HDI bars (one or more models)
+pooling_panels        one panel per group: data plus the no / complete / partial pooling lines
+shrinkage_plot        no-pooling -> partial-pooling arrows against group size
+varying_effects_plot  group intercepts vs slopes, pulled toward the population ellipse
+trace_plot, rank_plot, forest_plot, ppc_plot, pair_plot
+                      thin wrappers around ArviZ 1.x (``arviz_plots``) with the site style
+model_graph           the model as a Graphviz graph
+
+One module per kind of figure: ``scatter``, ``intervals`` (caterpillar), ``panels``,
+``arrows`` (shrinkage), ``effects``, ``diagnostics`` (ArviZ wrappers), ``graph``, and ``common``
+(labels, legends, layout). The tables the figures take (``intercept_table``,
+``lines_from_posterior``, ``effects_table``, ``population_parameters``) are computed by
+:mod:`pooling.summaries` and re-exported here.
+"""
+
+from pooling.plots.arrows import shrinkage_plot
+from pooling.plots.common import AXIS_LABELS, PANEL_LABELS, SHORT_NAMES, place_labels
+from pooling.plots.diagnostics import forest_plot, pair_plot, ppc_plot, rank_plot, trace_plot
+from pooling.plots.effects import group_predictor_plot, varying_effects_plot
+from pooling.plots.graph import EDGE_ATTRS, GRAPH_ATTRS, NODE_ATTRS, model_graph
+from pooling.plots.intervals import caterpillar
+from pooling.plots.panels import pooling_panels
+from pooling.plots.scatter import binned_scatter, quantile_bins
+from pooling.summaries import effects_table, intercept_table, lines_from_posterior, population_parameters
+
+__all__ = [
+    "AXIS_LABELS",
+    "EDGE_ATTRS",
+    "GRAPH_ATTRS",
+    "NODE_ATTRS",
+    "PANEL_LABELS",
+    "SHORT_NAMES",
+    "binned_scatter",
+    "caterpillar",
+    "effects_table",
+    "forest_plot",
+    "group_predictor_plot",
+    "intercept_table",
+    "lines_from_posterior",
+    "model_graph",
+    "pair_plot",
+    "place_labels",
+    "pooling_panels",
+    "population_parameters",
+    "ppc_plot",
+    "quantile_bins",
+    "rank_plot",
+    "shrinkage_plot",
+    "trace_plot",
+    "varying_effects_plot",
+]
