@@ -19,8 +19,8 @@ Usage::
     python benchmarks/render_profile.py --json profile.json   # also write the numbers
     python benchmarks/render_profile.py --cells 07            # and the slowest cells
 
-The fit cache of the test suite is switched off, so every fit is sampled. Compiled code
-that numba keeps on disk between processes (``cache=True`` functions) is not cleared.
+Every fit is sampled (the test suite's fit cache is not loaded). Compiled code that numba
+keeps on disk between processes (``cache=True`` functions) is not cleared.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _RUNNER = r"""
 import json, sys, time, contextlib
 T0 = float(sys.argv[2])
 sys.path.insert(0, sys.argv[3])
-from qmd import parse_qmd
+from support.qmd import parse_qmd
 import matplotlib
 matplotlib.use("Agg")
 doc = parse_qmd(sys.argv[1])
@@ -99,7 +99,7 @@ print("PROFILE " + json.dumps({"start": start, **totals, "other": other, "total"
 
 
 def profile_chapter(path: Path) -> dict:
-    env = {**os.environ, "POOLING_FIT_CACHE": "", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     started = time.time()
     # perf_counter is not shared between processes; time.time() is, at the cost of precision
     runner = _RUNNER.replace("time.perf_counter()", "time.time()")
