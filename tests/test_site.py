@@ -545,3 +545,21 @@ def test_ipython_syntax_is_flagged(tmp_path):
 def test_pandoc_identifiers():
     assert qmd.pandoc_identifier("The *real* countries (2)") == "the-real-countries-2"
     assert qmd.pandoc_identifier("2. Results") == "results"
+
+
+def test_inline_expressions_are_checked_where_quarto_evaluates_them(tmp_path):
+    path = tmp_path / "inline.qmd"
+    path.write_text(
+        "---\ntitle: t\n---\n\n```{python}\nx = 2\n```\n\nTwice x is `{python} 2 * x`.\n\n"
+        "```{python}\ny = 3\n```\n\nAt the end, `{python} f'{y:.1f}'` and `{python} z`.\n",
+        encoding="utf-8",
+    )
+    doc = qmd.parse_qmd(path)
+    nb = qmd.to_notebook(doc)
+    checks = [c for c in nb.cells if c.cell_type == "code" and c.metadata["qmd"].get("inline")]
+    assert [c.metadata["qmd"]["line"] for c in checks] == [9, 15]
+    namespace = {"x": 2}
+    exec(checks[0].source, namespace)  # 2 * x evaluates
+    namespace["y"] = 3
+    with pytest.raises(AssertionError, match=r"line 15: inline expression 'z' fails: NameError"):
+        exec(checks[1].source, namespace)

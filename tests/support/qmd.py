@@ -394,15 +394,52 @@ def inputs_fingerprint() -> str:
     return digest.hexdigest()
 
 
+_INLINE_EXPRESSION = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
+
+
+def inline_expressions(doc: QmdDocument, start: int, end: int) -> list[tuple[int, str]]:
+    """(line, expression) of every inline ```{python} expr``` between lines ``start`` and ``end``
+    (0-based, end exclusive) of the .qmd text, outside code blocks."""
+    found = []
+    for offset, line in enumerate(doc.text.split("\n")[start:end]):
+        found += [(start + offset + 1, m.group(1)) for m in _INLINE_EXPRESSION.finditer(line)]
+    return found
+
+
+def _inline_check_cell(doc: QmdDocument, expressions: list[tuple[int, str]]) -> nbformat.NotebookNode:
+    """A code cell that evaluates the inline expressions of the text before the next cell,
+    at the point of the page where Quarto evaluates them, and names any that fails."""
+    source = (
+        "# inline expressions of the text (Quarto evaluates them at this point of the page)\n"
+        f"for _line, _expression in {expressions!r}:\n"
+        "    try:\n"
+        "        str(eval(_expression))\n"
+        "    except Exception as _error:\n"
+        f"        raise AssertionError(f'{doc.name} line {{_line}}: inline expression "
+        "{_expression!r} fails: {_error!r}') from None\n"
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["qmd"] = {"line": expressions[0][0], "label": None, "number": None, "inline": True}
+    return cell
+
+
 def to_notebook(doc: QmdDocument, *, markdown: bool = True, fingerprint: str | None = None
                 ) -> nbformat.NotebookNode:
-    """The evaluated Python cells of ``doc`` as a notebook (with markdown between them)."""
+    """The evaluated Python cells of ``doc`` as a notebook (with markdown between them).
+
+    Where the text between two cells holds inline expressions (```{python} expr```), a cell
+    that evaluates them is inserted before that text, so executing the notebook checks them
+    as Quarto will; such cells carry ``metadata["qmd"]["inline"] = True``.
+    """
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     previous_end = doc.body_start_line - 1
     lines = doc.text.split("\n")
     for number, block in enumerate(doc.evaluated_cells, start=1):
+        expressions = inline_expressions(doc, previous_end, block.line - 1) if number > 1 else []
+        if expressions:
+            nb.cells.append(_inline_check_cell(doc, expressions))
         if markdown:
             md = "\n".join(lines[previous_end : block.line - 1]).strip("\n")
             if md.strip():
@@ -413,6 +450,9 @@ def to_notebook(doc: QmdDocument, *, markdown: bool = True, fingerprint: str | N
             cell.metadata["tags"] = ["raises-exception"]
         nb.cells.append(cell)
         previous_end = block.end_line
+    expressions = inline_expressions(doc, previous_end, len(lines)) if doc.evaluated_cells else []
+    if expressions:
+        nb.cells.append(_inline_check_cell(doc, expressions))
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     if fingerprint is not None and code_cells:
         code_cells[0].metadata[FINGERPRINT_KEY] = fingerprint
@@ -472,7 +512,9 @@ class ExecutionResult:
     seconds: float
 
     def code_cells(self) -> list[nbformat.NotebookNode]:
-        return [c for c in self.notebook.cells if c.cell_type == "code"]
+        """The page's own code cells (not the inserted checks of inline expressions)."""
+        return [c for c in self.notebook.cells
+                if c.cell_type == "code" and not c.metadata.get("qmd", {}).get("inline")]
 
 
 def _strip_ansi(text: str) -> str:
