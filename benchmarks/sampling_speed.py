@@ -9,9 +9,9 @@ it (compilation included) with :func:`time.perf_counter` and reports
 
 Variants
 --------
-``seed``
+``assignment``
     The assignment's code as a student following it would write it
-    (see :func:`seed_partial_pooling` and :func:`seed_varying_slopes`): the
+    (see :func:`assignment_partial_pooling` and :func:`assignment_varying_slopes`): the
     predictor enters raw, as in the assignment's Parts 3.1 and 3.3 and as its
     Part 3.4 plotting cell requires (``alpha + beta * x`` at raw ``x``);
     centred hierarchical parameterisation; the priors in the assignment's
@@ -19,7 +19,7 @@ Variants
     its default. In PyMC 6 that default is the nutpie sampler (numba backend)
     whenever nutpie is installed, with nutpie's default number of tuning
     steps; so this row measures what the assignment's code does *today*.
-``seed_pymc_nuts``
+``assignment_pymc_nuts``
     The same code with ``nuts_sampler="pymc"``: PyMC's own NUTS sampler,
     which was ``pm.sample``'s default when the assignment was written
     (PyMC 5). Context only; the ratios are reported against both rows.
@@ -90,8 +90,8 @@ QUICK_DRAWS = 200
 QUICK_TUNE = 200
 
 MODELS = ("partial_pooling", "varying_slopes")
-VARIANTS = ("seed", "seed_pymc_nuts", "library_default", "library_fastest", "library_frozen", "prototype")
-BASELINES = ("seed", "seed_pymc_nuts")
+VARIANTS = ("assignment", "assignment_pymc_nuts", "library_default", "library_fastest", "library_frozen", "prototype")
+BASELINES = ("assignment", "assignment_pymc_nuts")
 DEFAULT_VARIANTS = VARIANTS
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
@@ -122,7 +122,7 @@ def load_datasets(names: Sequence[str]) -> dict[str, tuple[pd.DataFrame, Dataset
 # --------------------------------------------------------------------------
 
 
-def _seed_inputs(df: pd.DataFrame, spec: DatasetSpec):
+def _assignment_inputs(df: pd.DataFrame, spec: DatasetSpec):
     # The assignment reads a CSV (plain strings) and calls .factorize(): groups
     # in order of appearance, codes as a NumPy array.
     group_idx, group_names = df[spec.group].astype(str).factorize()
@@ -134,7 +134,7 @@ def _seed_inputs(df: pd.DataFrame, spec: DatasetSpec):
     )
 
 
-def seed_partial_pooling(df: pd.DataFrame, spec: DatasetSpec):
+def assignment_partial_pooling(df: pd.DataFrame, spec: DatasetSpec):
     """The assignment's Part 3.4 (adaptive pooling) filled in.
 
     Starts from the assignment's template cell ``Q3.4a-response`` and takes
@@ -146,7 +146,7 @@ def seed_partial_pooling(df: pd.DataFrame, spec: DatasetSpec):
     """
     import pymc as pm
 
-    x_vals, y_vals, group_idx, group_names = _seed_inputs(df, spec)
+    x_vals, y_vals, group_idx, group_names = _assignment_inputs(df, spec)
     coords = {"country": group_names}
     with pm.Model(coords=coords) as adaptive_model:
         antiauth = pm.Data("antiauth", x_vals, dims="obs_id")
@@ -167,15 +167,15 @@ def seed_partial_pooling(df: pd.DataFrame, spec: DatasetSpec):
     return adaptive_model
 
 
-def seed_varying_slopes(df: pd.DataFrame, spec: DatasetSpec):
+def assignment_varying_slopes(df: pd.DataFrame, spec: DatasetSpec):
     """The natural extension of Part 3.4 to varying slopes, in the same style.
 
     Intercepts and slopes each get their own centred normal prior (no
-    correlation), with the same prior families as :func:`seed_partial_pooling`.
+    correlation), with the same prior families as :func:`assignment_partial_pooling`.
     """
     import pymc as pm
 
-    x_vals, y_vals, group_idx, group_names = _seed_inputs(df, spec)
+    x_vals, y_vals, group_idx, group_names = _assignment_inputs(df, spec)
     coords = {"country": group_names}
     with pm.Model(coords=coords) as vs_model:
         antiauth = pm.Data("antiauth", x_vals, dims="obs_id")
@@ -197,12 +197,12 @@ def seed_varying_slopes(df: pd.DataFrame, spec: DatasetSpec):
     return vs_model
 
 
-SEED_BUILDERS: dict[str, Callable] = {
-    "partial_pooling": seed_partial_pooling,
-    "varying_slopes": seed_varying_slopes,
+ASSIGNMENT_BUILDERS: dict[str, Callable] = {
+    "partial_pooling": assignment_partial_pooling,
+    "varying_slopes": assignment_varying_slopes,
 }
 
-# Quantities present in every variant, by name in the seed code -> library name.
+# Quantities present in every variant, by name in the assignment's code -> library name.
 SHARED_NAMES = {
     "partial_pooling": {"mu_a": "mu_alpha", "sigma_a": "sigma_alpha", "alpha": "alpha", "beta": "beta", "sd_y": "sigma_y"},
     "varying_slopes": {
@@ -240,9 +240,9 @@ class Timer:
         return False
 
 
-def run_seed(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, nuts_sampler=None, random_seed=SEED,
+def run_assignment(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, nuts_sampler=None, random_seed=SEED,
              draws=None, tune=None):
-    """Build and sample the seed model; return (model, idata, Timer)."""
+    """Build and sample the assignment's model; return (model, idata, Timer)."""
     import pymc as pm
 
     kwargs = {"random_seed": random_seed, "progressbar": False}
@@ -253,7 +253,7 @@ def run_seed(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, nuts_sampl
     if tune is not None:
         kwargs["tune"] = tune
     with Timer() as timer:
-        model = SEED_BUILDERS[model_name](df, spec)
+        model = ASSIGNMENT_BUILDERS[model_name](df, spec)
         with model:
             idata = pm.sample(**kwargs)
     return model, idata, timer
@@ -407,7 +407,7 @@ def warm_up(variants: Sequence[str]) -> None:
     rng = np.random.default_rng(0)
     y = rng.normal(size=20)
     samplers = {"nutpie"}
-    if "seed_pymc_nuts" in variants:
+    if "assignment_pymc_nuts" in variants:
         samplers.add("pymc")
     for sampler in sorted(samplers):
         with pm.Model():
@@ -454,9 +454,9 @@ def run_one(
     """Time one (data set, model, variant) in this process; return its record."""
     load_before = os.getloadavg()[0]
     extra_ess = ()
-    if variant.startswith("seed"):
-        sampler = "pymc" if variant == "seed_pymc_nuts" else None
-        model, idata, timer = run_seed(
+    if variant.startswith("assignment"):
+        sampler = "pymc" if variant == "assignment_pymc_nuts" else None
+        model, idata, timer = run_assignment(
             model_name, df, spec, nuts_sampler=sampler, random_seed=random_seed, draws=draws, tune=tune
         )
         shared = list(SHARED_NAMES[model_name])
@@ -552,7 +552,7 @@ def run_benchmark(
     """Time every (data set, model, variant) ``repeats`` times; return the results dict.
 
     ``draws``/``tune`` of ``None`` keep each variant's own defaults (the
-    seed's ``pm.sample()`` defaults, the library's ``fit`` defaults).
+    assignment's ``pm.sample()`` defaults, the library's ``fit`` defaults).
     Repeat ``r`` uses random seed ``5650 + r`` for every variant.
 
     ``isolate=True`` runs every job in a fresh Python process (data sets are
@@ -647,7 +647,7 @@ def summarize_runs(runs: list[dict]) -> list[dict]:
 
 
 def ratios(summary: list[dict]) -> list[dict]:
-    """ESS/s of every library variant divided by that of each seed baseline."""
+    """ESS/s of every library variant divided by that of each assignment baseline."""
     out = []
     index = {(s["dataset"], s["model"], s["variant"]): s for s in summary}
     for s in summary:
@@ -683,7 +683,7 @@ def format_table(results: dict) -> str:
             index=["dataset", "model", "variant"], columns="baseline", values=["ratio", "ratio_cpu"], sort=False
         )
         wide.columns = [f"{'wall' if v == 'ratio' else 'cpu'} x vs {b}" for v, b in wide.columns]
-        lines += ["", "ESS per second, variant / seed:", wide.to_string(float_format=lambda v: f"{v:,.1f}")]
+        lines += ["", "ESS per second, variant / assignment:", wide.to_string(float_format=lambda v: f"{v:,.1f}")]
     m = results["machine"]
     lines += ["", f"machine: {m['cpu_model']}, {m['cores']} cores; pymc {m['pymc']}, nutpie {m['nutpie']}"]
     return "\n".join(lines)
@@ -693,18 +693,18 @@ def format_markdown(results: dict) -> str:
     """The summary and the ratios as Markdown tables (for benchmarks/README.md)."""
     rat = {(r["dataset"], r["model"], r["variant"], r["baseline"]): r for r in results["ratios"]}
     lines = [
-        "| data | model | variant | wall s | CPU s | min bulk ESS | ESS/s | x seed | x seed (CPU) | x seed_pymc_nuts | div. | max R-hat |",
+        "| data | model | variant | wall s | CPU s | min bulk ESS | ESS/s | x assignment | x assignment (CPU) | x assignment_pymc_nuts | div. | max R-hat |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in results["summary"]:
         key = (s["dataset"], s["model"], s["variant"])
-        vs_seed = rat.get((*key, "seed"))
-        vs_pymc = rat.get((*key, "seed_pymc_nuts"))
+        vs_assignment = rat.get((*key, "assignment"))
+        vs_pymc = rat.get((*key, "assignment_pymc_nuts"))
         lines.append(
             f"| {s['dataset']} | {s['model']} | {s['variant']} | {s['wall_time_s']:.2f} | {s['cpu_time_s']:.2f} | "
             f"{s['min_ess_bulk']:,.0f} | {s['ess_per_s']:,.1f} | "
-            f"{'' if vs_seed is None else format(vs_seed['ratio'], '.1f')} | "
-            f"{'' if vs_seed is None else format(vs_seed['ratio_cpu'], '.1f')} | "
+            f"{'' if vs_assignment is None else format(vs_assignment['ratio'], '.1f')} | "
+            f"{'' if vs_assignment is None else format(vs_assignment['ratio_cpu'], '.1f')} | "
             f"{'' if vs_pymc is None else format(vs_pymc['ratio'], '.1f')} | "
             f"{s['divergences']} | {s['max_r_hat']:.3f} |"
         )

@@ -2,7 +2,7 @@
 
 No test here asserts anything about speed: timings depend on the machine and
 on whatever else runs on it. The tests check that the script works, that the
-seed models are the models the assignment describes, and that the results
+assignment models are the models the assignment describes, and that the results
 file has the expected keys and sensible (positive, finite) numbers.
 """
 
@@ -75,9 +75,9 @@ def _tiny(seed=0, groups=4, per_group=25):
 # --- fast checks of the pieces -------------------------------------------------------
 
 
-def test_seed_partial_pooling_is_the_assignment_model(bench):
+def test_assignment_partial_pooling_is_the_part_3_4_model(bench):
     spec = bench.DatasetSpec(outcome="y", predictor="x", group="grp", group_dim="country")
-    model = bench.seed_partial_pooling(_tiny(), spec)
+    model = bench.assignment_partial_pooling(_tiny(), spec)
     assert [rv.name for rv in model.free_RVs] == ["mu_a", "sigma_a", "alpha", "beta", "sd_y"]
     # centred: alpha is a free Normal over the groups, its prior scale is sigma_a
     assert model.named_vars_to_dims["alpha"] == ("country",)
@@ -87,9 +87,9 @@ def test_seed_partial_pooling_is_the_assignment_model(bench):
     assert [rv.name for rv in model.observed_RVs] == ["china"]
 
 
-def test_seed_varying_slopes_has_independent_centred_priors(bench):
+def test_assignment_varying_slopes_has_independent_centred_priors(bench):
     spec = bench.DatasetSpec(outcome="y", predictor="x", group="grp", group_dim="country")
-    model = bench.seed_varying_slopes(_tiny(), spec)
+    model = bench.assignment_varying_slopes(_tiny(), spec)
     names = [rv.name for rv in model.free_RVs]
     assert names == ["mu_a", "sigma_a", "mu_b", "sigma_b", "alpha", "beta", "sd_y"]
     assert model.named_vars_to_dims["beta"] == ("country",)
@@ -99,12 +99,12 @@ def test_library_options(bench):
     assert bench.library_options("partial_pooling", "library_default") == {}
     assert bench.library_options("partial_pooling", "library_fastest") == {"likelihood": "sufficient"}
     with pytest.raises(ValueError):
-        bench.library_options("partial_pooling", "seed")
+        bench.library_options("partial_pooling", "assignment")
 
 
 def test_summary_ratios_and_table_from_fake_runs(bench):
     runs = []
-    for variant, ess, wall in [("seed", 100.0, 10.0), ("seed_pymc_nuts", 100.0, 20.0), ("library_fastest", 1000.0, 5.0)]:
+    for variant, ess, wall in [("assignment", 100.0, 10.0), ("assignment_pymc_nuts", 100.0, 20.0), ("library_fastest", 1000.0, 5.0)]:
         for repeat, jitter in enumerate([1.0, 1.2, 0.8]):
             runs.append(
                 {
@@ -124,23 +124,27 @@ def test_summary_ratios_and_table_from_fake_runs(bench):
                 }
             )
     summary = bench.summarize_runs(runs)
-    assert [s["variant"] for s in summary] == ["seed", "seed_pymc_nuts", "library_fastest"]
-    seed = summary[0]
-    assert seed["repeats"] == 3
-    assert seed["wall_time_s"] == pytest.approx(10.0)  # median
-    assert seed["ess_per_s"] == pytest.approx(10.0)
-    assert seed["divergences"] == 2 and seed["max_r_hat"] == pytest.approx(1.02)
+    assert [s["variant"] for s in summary] == ["assignment", "assignment_pymc_nuts", "library_fastest"]
+    assignment = summary[0]
+    assert assignment["repeats"] == 3
+    assert assignment["wall_time_s"] == pytest.approx(10.0)  # median
+    assert assignment["ess_per_s"] == pytest.approx(10.0)
+    assert assignment["divergences"] == 2 and assignment["max_r_hat"] == pytest.approx(1.02)
     rat = bench.ratios(summary)
     assert {(r["variant"], r["baseline"]) for r in rat} == {
-        ("library_fastest", "seed"),
-        ("library_fastest", "seed_pymc_nuts"),
+        ("library_fastest", "assignment"),
+        ("library_fastest", "assignment_pymc_nuts"),
     }
     by_base = {r["baseline"]: r["ratio"] for r in rat}
-    assert by_base["seed"] == pytest.approx(20.0)
-    assert by_base["seed_pymc_nuts"] == pytest.approx(40.0)
+    assert by_base["assignment"] == pytest.approx(20.0)
+    assert by_base["assignment_pymc_nuts"] == pytest.approx(40.0)
     results = {"summary": summary, "ratios": rat, "machine": {"cpu_model": "x", "cores": 2, "pymc": "6", "nutpie": "0"}}
     text = bench.format_table(results)
     assert "library_fastest" in text and "20.0" in text
+    markdown = bench.format_markdown(results)
+    assert "| x assignment | x assignment (CPU) | x assignment_pymc_nuts |" in markdown
+    fastest_row = next(line for line in markdown.splitlines() if "| library_fastest |" in line)
+    assert "| 20.0 | 20.0 | 40.0 |" in fastest_row
 
 
 def test_unknown_names_are_rejected(bench):
@@ -167,7 +171,7 @@ def test_run_benchmark_on_tiny_synthetic_data(bench):
     results = bench.run_benchmark(
         {"tiny": (_tiny(), spec)},
         models=["varying_slopes"],
-        variants=["seed", "library_default"],
+        variants=["assignment", "library_default"],
         draws=100,
         tune=100,
         warmup=False,
@@ -201,14 +205,14 @@ def test_cli_quick_writes_results_json(tmp_path):
         "--models",
         "partial_pooling",
         "--variants",
-        "seed,prototype",
+        "assignment,prototype",
         "--no-warmup",
         "--output",
         str(out),
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "ESS per second, variant / seed" in proc.stdout
+    assert "ESS per second, variant / assignment" in proc.stdout
     results = json.loads(out.read_text())
     assert set(results) == {"machine", "settings", "runs", "summary", "ratios"}
     assert results["settings"]["quick"] is True
