@@ -213,3 +213,26 @@ def test_centred_funnel_trips_the_gate_and_noncentred_passes(funnel_groups):
         random_seed=test_seed(1), target_accept=0.95,
     )
     assert int(idata.sample_stats["diverging"].sum()) == 0
+
+
+def test_gate_summary_reports_the_worst_element_of_each_diagnostic(idata_factory):
+    rng = np.random.default_rng(3)
+    good = rng.normal(size=(4, 1000))
+    walk = np.cumsum(rng.normal(size=(4, 1000)), axis=1)  # a random walk: low ESS, high r_hat
+    diverging = np.zeros((4, 1000), dtype=bool)
+    diverging[1, :3] = True
+    idata = idata_factory(
+        {"mu": good, "alpha": np.stack([good, walk, good + 1], axis=-1), "fixed": np.ones((4, 1000))},
+        diverging=diverging, coords={"country": ["A", "B", "C"]}, dims={"alpha": ["country"]},
+    )
+    row = fitting.gate_summary(idata)
+    table = fitting.convergence_table(idata)
+    assert row["divergences"] == 3
+    assert row["lowest_ess_for"] == "alpha[B]"
+    assert row["max_r_hat"] == pytest.approx(table.loc["alpha[B]", "r_hat"])
+    assert row["min_ess_bulk"] == pytest.approx(table.loc["alpha[B]", "ess_bulk"])
+    assert row["max_r_hat"] > fitting.MAX_R_HAT and row["min_ess_bulk"] < fitting.MIN_ESS
+    only_mu = fitting.gate_summary(idata, var_names=["mu"])
+    assert only_mu["lowest_ess_for"] == "mu" and only_mu["max_r_hat"] < fitting.MAX_R_HAT
+    with pytest.raises(ValueError, match="every element is constant"):
+        fitting.gate_summary(idata, var_names=["fixed"])

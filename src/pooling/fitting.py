@@ -42,6 +42,7 @@ __all__ = [
     "check_convergence",
     "convergence_table",
     "fit",
+    "gate_summary",
     "summarize",
 ]
 
@@ -295,6 +296,42 @@ def check_convergence(
         thresholds = f" (r_hat <= {max_r_hat}, ess_bulk and ess_tail >= {min_ess:g}, no divergences)"
         raise ConvergenceError(problems, divergences, idata, thresholds=thresholds)
     return table
+
+
+def gate_summary(idata, var_names: Sequence[str] | None = None) -> dict:
+    """The convergence gate's quantities in one row: the worst value of each over every element.
+
+    Parameters
+    ----------
+    idata
+        Result of :func:`fit` (it may have failed the gate, e.g. with ``check=False``).
+    var_names
+        Variables to look at (default: every posterior variable). Elements that are constant
+        across all draws are skipped, as in :func:`check_convergence`.
+
+    Returns
+    -------
+    dict
+        ``divergences`` (count after tuning), ``max_r_hat``, ``min_ess_bulk``,
+        ``min_ess_tail`` and ``lowest_ess_for`` (the label of the element with the smallest
+        bulk ESS, e.g. ``"sigma_alpha"`` or ``"alpha[Zudan]"``). Suitable as one row of a
+        table comparing fits (:func:`pooling.tables.show_table` formats the columns).
+    """
+    table = convergence_table(idata, var_names)
+    table = table[~table["constant"]]
+    if table.empty:
+        raise ValueError("every element is constant across draws: there is nothing to diagnose")
+    try:
+        diverging = np.asarray(idata["sample_stats"]["diverging"].values)
+    except KeyError:
+        raise ValueError("idata has no sample_stats.diverging: was it sampled with NUTS?") from None
+    return {
+        "divergences": int(diverging.sum()),
+        "max_r_hat": float(table["r_hat"].max()),
+        "min_ess_bulk": float(table["ess_bulk"].min()),
+        "min_ess_tail": float(table["ess_tail"].min()),
+        "lowest_ess_for": str(table["ess_bulk"].idxmin()),
+    }
 
 
 def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
