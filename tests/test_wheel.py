@@ -287,7 +287,7 @@ def _differences_from_sources(wheel_path: Path) -> list[str]:
 
 @pytest.mark.site
 def test_the_rendered_site_serves_the_wheel_it_links():
-    import rendered
+    from support import rendered
 
     rendered.require_current_site()
     html = (rendered.SITE / "setup.html").read_text(encoding="utf-8")
