@@ -386,7 +386,9 @@ def inputs_fingerprint() -> str:
     files = sorted((ROOT / "src" / "pooling").rglob("*.py")) + sorted(
         p for p in (ROOT / "data").rglob("*") if p.is_file() and p.suffix != ".md"
     )
-    files += [ROOT / "uv.lock", Path(__file__).resolve()]
+    # this file and the fit cache that chapter kernels load (they shape how a chapter runs)
+    files += [ROOT / "uv.lock", Path(__file__).resolve(), Path(__file__).resolve().parent / "fitcache.py",
+              FIT_CACHE_SITE / "sitecustomize.py"]
     for path in files:
         if path.exists():
             digest.update(str(path.relative_to(ROOT)).encode())
