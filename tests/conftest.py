@@ -83,7 +83,9 @@ def synthetic_fits():
     return {
         "data": data,
         "partial_model": partial_model,
-        "partial": fitting.fit(partial_model, **settings),
+        # the centred form with groups of 4 and 8 has a mild funnel: under some seeds NUTS hit
+        # one divergence at the default step size (2 of 6 seeds in the sweep), none at 0.95
+        "partial": fitting.fit(partial_model, **settings, target_accept=0.95),
         "no_pooling": fitting.fit(models.no_pooling(data), **settings),
         "complete": fitting.fit(models.complete_pooling(data), **settings),
     }
