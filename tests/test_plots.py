@@ -802,6 +802,8 @@ def _every_figure(survey, idata):
         _effects(1), _effects(2), population=POP, highlight=["C0"])[0]
     yield "group_predictor_plot", plots.group_predictor_plot(
         _trade_table(), predictor="log_trade_china", line=(3.0, 0.1, 7.0))[0]
+    yield "contextual_effect_plot", plots.contextual_effect_plot(
+        _context_panels(), highlight=["Zudan"])[0]
     yield "forest_plot", plots.forest_plot({"No pooling": idata, "Partial pooling": other},
                                            ["alpha", "sigma_alpha"])[0]
     yield "ppc_plot", plots.ppc_plot(idata, num_samples=10)[0]
@@ -1082,3 +1084,76 @@ def test_dark_mode_figures_sit_on_the_page_background_and_keep_the_pooling_colou
         assert np.abs(shown[a] - shown[b]).max() > 0.25, f"{a} and {b} look alike"
     vermillion, blue = shown["No pooling"], shown["Partial pooling"]
     assert vermillion[0] > vermillion[2] and blue[2] > blue[0]
+
+
+# ------------------------------------------------------------------------------------------
+# contextual effects: within-country vs between-country slopes
+# ------------------------------------------------------------------------------------------
+def _context_panels():
+    """Two panels of group means: ten countries, then the same plus a tiny 'Zudan'."""
+    rng = np.random.default_rng(3)
+    names = [f"Country {i}" for i in range(10)]
+    table = pd.DataFrame(
+        {"x_mean": rng.normal(2.5, 0.2, 10), "y_mean": rng.normal(3.2, 0.2, 10),
+         "n": rng.integers(300, 2000, 10)},
+        index=pd.Index(names, name="country"),
+    )
+    more = pd.concat([table, pd.DataFrame({"x_mean": [1.9], "y_mean": [2.1], "n": [4]}, index=["Zudan"])])
+    lines = {"within": -0.1, "between": -0.05, "center": 2.5, "level": 3.2}
+    return {"Simulated countries": (table, lines),
+            "With Zudan": (more, {**lines, "between": 0.3})}
+
+
+def test_contextual_effect_plot_draws_dots_segments_and_both_slopes():
+    panels = _context_panels()
+    fig, axes = plots.contextual_effect_plot(panels, highlight=["Zudan"], half_width=0.2)
+    assert len(axes) == 2
+    for ax, (table, lines) in zip(axes, panels.values(), strict=True):
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(dots) == 1 and len(dots[0].get_offsets()) == len(table)
+        # dot area grows with the group size
+        areas = dots[0].get_sizes()
+        assert areas[np.argmax(table["n"].to_numpy())] == areas.max()
+        segments = [c for c in ax.collections if isinstance(c, LineCollection)][0].get_segments()
+        assert len(segments) == len(table)
+        for seg, x0 in zip(segments, table["x_mean"], strict=True):
+            assert np.isclose(seg[1, 0] - seg[0, 0], 0.4)
+            assert np.isclose((seg[1, 1] - seg[0, 1]) / (seg[1, 0] - seg[0, 0]), lines["within"])
+            assert np.isclose(seg[:, 0].mean(), x0)
+        slopes = sorted(line._slope for line in ax.get_lines())
+        assert np.allclose(slopes, sorted([lines["within"], lines["between"]]))
+        colours = {to_hex(line.get_color()) for line in ax.get_lines()}
+        assert colours <= OKABE_ITO_HEX
+        assert _has_scale(ax.get_xlabel())
+    assert _has_scale(axes[0].get_ylabel())
+    # group counts, the range of group sizes and both slopes in the panel titles
+    assert "10 countries, n = " in axes[0].get_title()
+    assert "11 countries, n = 4–" in axes[1].get_title()
+    assert "between 0.30" in axes[1].get_title() and "within \N{MINUS SIGN}0.10" in axes[1].get_title()
+    assert [t.get_text() for t in axes[1].texts] == ["Zudan"] and not axes[0].texts
+    assert _legend_labels(fig) == [
+        "Country mean (dot area ∝ respondents)", "Within-country slope β through each country mean",
+        "Within-country slope β", "Between-country slope β + γ₁",
+    ]
+    assert fig.get_suptitle()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: {}, "non-empty dict"),
+        (lambda p: {"A": p["With Zudan"][0]}, "pair"),
+        (lambda p: {"A": (p["With Zudan"][0].drop(columns="n"), p["With Zudan"][1])}, "'n'"),
+        (lambda p: {"A": (p["With Zudan"][0], {"within": 0.1})}, "lack"),
+        (lambda p: {"A": (p["With Zudan"][0].assign(n=0), p["With Zudan"][1])}, "positive"),
+        (lambda p: {"A": (p["With Zudan"][0], {**p["With Zudan"][1], "between": np.nan})}, "finite"),
+    ],
+)
+def test_contextual_effect_plot_names_bad_input(change, message):
+    with pytest.raises(ValueError, match=message):
+        plots.contextual_effect_plot(change(_context_panels()))
+
+
+def test_contextual_effect_plot_names_an_unknown_highlight():
+    with pytest.raises(ValueError, match="Atlantis"):
+        plots.contextual_effect_plot(_context_panels(), highlight=["Atlantis"])

@@ -9,6 +9,8 @@ Figures
 -------
 binned_scatter        quantile-binned means of the outcome against the predictor
 caterpillar           group intercepts sorted by posterior mean with HDI bars (one or more models)
+contextual_effect_plot
+                      group means with the within-group and the between-group slopes
 pooling_panels        one panel per group: data plus the no / complete / partial pooling lines
 shrinkage_plot        no-pooling -> partial-pooling arrows against group size
 varying_effects_plot  group intercepts vs slopes, pulled toward the population ellipse
@@ -17,14 +19,15 @@ trace_plot, rank_plot, forest_plot, ppc_plot, pair_plot
 model_graph           the model as a Graphviz graph
 
 One module per kind of figure: ``scatter``, ``intervals`` (caterpillar), ``panels``,
-``arrows`` (shrinkage), ``effects``, ``diagnostics`` (ArviZ wrappers), ``graph``, and ``common``
-(labels, legends, layout). The tables the figures take (``intercept_table``,
+``arrows`` (shrinkage), ``effects``, ``contextual`` (within vs between slopes),
+``diagnostics`` (ArviZ wrappers), ``graph``, and ``common`` (labels, legends, layout). The tables the figures take (``intercept_table``,
 ``lines_from_posterior``, ``effects_table``, ``population_parameters``) are computed by
 :mod:`pooling.summaries` and re-exported here.
 """
 
 from pooling.plots.arrows import shrinkage_plot
 from pooling.plots.common import AXIS_LABELS, PANEL_LABELS, SHORT_NAMES, place_labels
+from pooling.plots.contextual import contextual_effect_plot
 from pooling.plots.diagnostics import forest_plot, pair_plot, ppc_plot, rank_plot, trace_plot
 from pooling.plots.effects import group_predictor_plot, varying_effects_plot
 from pooling.plots.graph import EDGE_ATTRS, GRAPH_ATTRS, NODE_ATTRS, model_graph
@@ -42,6 +45,7 @@ __all__ = [
     "SHORT_NAMES",
     "binned_scatter",
     "caterpillar",
+    "contextual_effect_plot",
     "effects_table",
     "forest_plot",
     "group_predictor_plot",
