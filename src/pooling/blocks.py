@@ -59,6 +59,15 @@ def check_option(value, allowed: Sequence[str], argument: str) -> None:
         )
 
 
+def positive_scale(value, argument: str) -> float:
+    """``value`` as a float; raise ``ValueError`` naming ``argument`` unless it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{argument} must be a number, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{argument} must be a finite number greater than 0, got {value!r}")
+    return float(value)
+
+
 def check_names(outcome: str, predictor: str, group_dim: str | None = None) -> None:
     if outcome == predictor:
         raise ValueError(f"outcome and predictor are the same column ({outcome!r})")

@@ -99,6 +99,7 @@ from pooling.blocks import (
     group_level_values,
     group_regression,
     nesting,
+    positive_scale,
     prepare,
     resolve_parameterization,
     sigma_y_prior,
@@ -276,6 +277,7 @@ def partial_pooling(
     group_dim: str | None = None,
     parameterization: str | None = None,
     likelihood: str = "full",
+    sigma_alpha_scale: float | None = None,
 ) -> pm.Model:
     """Partial pooling: varying intercepts drawn from a common distribution.
 
@@ -313,6 +315,12 @@ def partial_pooling(
         O(rows). The statistics are stored in containers ``n_obs``,
         ``y_bar``, ``x_bar``, ``ss_xx``, ``ss_xy``, ``ss_yy`` (group_dim); the
         row-level containers are omitted.
+    sigma_alpha_scale
+        Scale of the ``HalfNormal`` prior of ``sigma_alpha``, in outcome units.
+        ``None`` (default) uses ``s_y``, the sd of the outcome. A small scale
+        (say a tenth of ``s_y``) is a strict prior that says groups differ
+        little and pulls every group toward ``mu_alpha``; a large one lets the
+        data alone set the spread.
 
     Returns
     -------
@@ -324,11 +332,11 @@ def partial_pooling(
 
     Priors
     ------
-    ``mu_alpha ~ Normal(m_y, 2.5 s_y)``, ``sigma_alpha ~ HalfNormal(s_y)``,
-    ``beta ~ Normal(0, 2.5 s_y / s_x)``, ``sigma_y ~ Exponential(1 / s_y)``.
-    ``HalfNormal(s_y)`` allows between-group sds up to about twice the
-    outcome's sd while keeping mass near zero, so complete pooling remains
-    a possibility the data can choose.
+    ``mu_alpha ~ Normal(m_y, 2.5 s_y)``, ``sigma_alpha ~ HalfNormal(s_y)``
+    (or ``HalfNormal(sigma_alpha_scale)``), ``beta ~ Normal(0, 2.5 s_y / s_x)``,
+    ``sigma_y ~ Exponential(1 / s_y)``. ``HalfNormal(s_y)`` allows between-group
+    sds up to about twice the outcome's sd while keeping mass near zero, so
+    complete pooling remains a possibility the data can choose.
     """
     cols = columns.with_(outcome=outcome, predictor=predictor, group=group, group_dim=group_dim)
     outcome, predictor, group, group_dim = cols.outcome, cols.predictor, cols.group, cols.group_dim
@@ -336,12 +344,14 @@ def partial_pooling(
     check_option(likelihood, LIKELIHOODS, "likelihood")
     param = resolve_parameterization(parameterization, data, group)
     s = prep.scales
+    group_sd_scale = s.outcome_sd if sigma_alpha_scale is None else positive_scale(sigma_alpha_scale,
+                                                                                   "sigma_alpha_scale")
     coords = coords_of(prep, group_dim)
     if likelihood == "sufficient":
         del coords["obs_id"]
     with pm.Model(coords=coords) as model:
         mu_alpha = pm.Normal("mu_alpha", mu=s.outcome_mean, sigma=s.intercept_sd)
-        sigma_alpha = pm.HalfNormal("sigma_alpha", sigma=s.outcome_sd)
+        sigma_alpha = pm.HalfNormal("sigma_alpha", sigma=group_sd_scale)
         alpha = group_effects("alpha", mu_alpha, sigma_alpha, group_dim, param)
         beta = pm.Normal("beta", mu=0.0, sigma=s.slope_sd)
         sigma_y = sigma_y_prior(s)
@@ -352,6 +362,7 @@ def partial_pooling(
         prep,
         parameterization=param,
         likelihood=likelihood,
+        group_sd_scale=None if sigma_alpha_scale is None else group_sd_scale,
     ))
 
 

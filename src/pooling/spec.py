@@ -103,6 +103,10 @@ class ModelSpec:
     group_predictor, subgroup, subgroup_dim, subgroup_index, subgroup_names,
     subgroup_parameterization
         Set by :func:`group_level_predictor` and :func:`three_level`.
+    group_sd_scale
+        Scale of the ``sigma_alpha`` prior when it was set explicitly
+        (``partial_pooling(..., sigma_alpha_scale=...)``); ``None`` means the
+        default, ``s_y``.
     """
 
     kind: str
@@ -123,6 +127,7 @@ class ModelSpec:
     subgroup_index: str | None = None
     subgroup_names: tuple = ()
     subgroup_parameterization: str | None = None
+    group_sd_scale: float | None = None
 
     @property
     def columns(self) -> Columns:
