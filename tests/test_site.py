@@ -32,6 +32,7 @@ EXPECTED_CHAPTERS = [
     "chapters/10-radon.qmd",
     "chapters/11-model-comparison.qmd",
     "chapters/12-simulation-study.qmd",
+    "chapters/13-priors.qmd",
 ]
 EXPECTED_SECTIONS = {
     "Pooling basics": EXPECTED_CHAPTERS[0:5],
@@ -39,6 +40,7 @@ EXPECTED_SECTIONS = {
     "Extending the model": EXPECTED_CHAPTERS[6:9],
     "Real data and checking": EXPECTED_CHAPTERS[9:11],
     "Why pooling works": EXPECTED_CHAPTERS[11:12],
+    "Checking the priors": EXPECTED_CHAPTERS[12:13],
 }
 
 
