@@ -22,7 +22,8 @@ Usage::
     python benchmarks/convergence_sweep.py --tests --jobs 2
 
 Results are appended to ``benchmarks/sweep/results.jsonl`` (one line per fit) and the
-summary table is printed and written to ``benchmarks/sweep/summary.md``.
+summary table is printed and written beside the log (``results.jsonl`` gives ``summary.md``,
+``tests_results.jsonl`` gives ``tests_summary.md``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ TEST_FILES = [
     "tests/test_shrinkage.py",
     "tests/test_predict.py",
     "tests/test_plots.py",
+    "tests/test_prior_claims.py",
+    "tests/test_contextual_effects.py",
+    "tests/test_exercises_partial_pooling.py",
+    "tests/test_exercises_no_pooling.py",
+    "tests/test_exercises_country_predictor.py",
+    "tests/test_exercises_varying_slopes.py",
+    "tests/test_exercises_group_predictor.py",
+    "tests/test_exercises_three_levels.py",
+    "tests/test_exercises_radon.py",
+    "tests/test_exercises_model_comparison.py",
 ]
 
 # Prepended to a chapter's script: every call of `fit` samples once per seed of the sweep
@@ -206,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = pd.read_json(args.log, lines=True)
     table = summarize(rows)
     text = markdown(table)
-    args.log.with_name("summary.md").write_text(text, encoding="utf-8")
+    summary_name = args.log.stem.replace("results", "summary") + ".md"
+    args.log.with_name(summary_name).write_text(text, encoding="utf-8")
     print(text)
     failed = table[table["passed"] < table["seeds"]]
     print(f"{len(table)} gated fits; {len(failed)} failed the gate under at least one seed; "

@@ -27,6 +27,7 @@ from pooling.columns import PREDICTOR_MEAN
 from pooling.summaries import SAMPLE_DIMS, intercept_table, posterior_var
 
 __all__ = [
+    "check_scale",
     "group_spread_summary",
     "prior_draws",
     "prior_lines",
@@ -99,7 +100,8 @@ def prior_lines(
     return a[:, None] + b[:, None] * (grid[None, :] - center)
 
 
-def _check_scale(scale: Sequence[float], func: str) -> tuple[float, float]:
+def check_scale(scale: Sequence[float], func: str) -> tuple[float, float]:
+    """``(lowest, highest)`` possible answer as floats; ValueError naming ``func`` unless finite and ordered."""
     low, high = (float(v) for v in scale)
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"{func}: `scale` must be (lowest, highest) possible answer with lowest < highest, "
@@ -137,7 +139,7 @@ def prior_predictive_summary(
     somewhere on ``grid``).
     """
     func = "prior_predictive_summary"
-    low, high = _check_scale(scale, func)
+    low, high = check_scale(scale, func)
     answers = prior_draws(prior_idata, outcome, func).ravel()
     center = _center(prior_idata, predictor_mean, func)
     lines = prior_lines(prior_idata, grid, intercept=intercept, slope=slope, predictor_mean=center)
@@ -177,7 +179,7 @@ def group_spread_summary(
     (share of simulated group intercepts outside the scale).
     """
     func = "group_spread_summary"
-    low, high = _check_scale(scale, func)
+    low, high = check_scale(scale, func)
     means = np.asarray(observed_means, dtype=float)
     if means.ndim != 1 or means.size < 2 or not np.isfinite(means).all():
         raise ValueError(f"{func}: `observed_means` must hold at least two finite group means")

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from pooling.columns import check_frame, require_columns, require_finite, require_numeric
 from pooling.plots.common import figure_legend, fit_to_figure, with_n
+from pooling.priors import check_scale
 from pooling.style import BLUE, GREY, LIGHT_GREY, MAX_FIG_WIDTH, VERMILLION, pooling_style, style_context
 
 SCALE_LABEL = "Possible answers"
@@ -30,13 +31,6 @@ def _finite_array(values: Any, name: str, func: str, ndim: int) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{func}: `{name}` holds missing or infinite values")
     return array
-
-
-def _scale(scale: Sequence[float], func: str) -> tuple[float, float]:
-    low, high = (float(v) for v in scale)
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"{func}: `scale` must be (lowest, highest) possible answer, got {tuple(scale)}")
-    return low, high
 
 
 def _shade_scale(ax, low: float, high: float, *, vertical: bool = False) -> Patch:
@@ -86,7 +80,7 @@ def prior_predictive_plot(
         raise ValueError(f"{func}: `lines` has {lines.shape[1]} columns but `grid` has {grid.size} values")
     answers = _finite_array(np.ravel(answers), "answers", func, 1)
     observed = _finite_array(np.ravel(observed), "observed", func, 1)
-    low, high = _scale(scale, func)
+    low, high = check_scale(scale, func)
     if not (isinstance(n_lines, (int, np.integer)) and n_lines > 0):
         raise ValueError(f"{func}: `n_lines` must be a positive integer, got {n_lines!r}")
 
@@ -161,7 +155,7 @@ def prior_group_spread_plot(
     means = _finite_array(observed_means, "observed_means", func, 1)
     if means.size < 2:
         raise ValueError(f"{func}: `observed_means` needs at least two groups")
-    low, high = _scale(scale, func)
+    low, high = check_scale(scale, func)
     if not (isinstance(n_rows, (int, np.integer)) and 0 < n_rows <= len(group_draws)):
         raise ValueError(f"{func}: `n_rows` must be between 1 and the number of draws ({len(group_draws)})")
     observed_sd = float(np.std(means, ddof=1))
