@@ -259,6 +259,7 @@ def prior_scale_plot(
             ax.axhline(complete_pooling, color=cp["color"], linestyle=cp["linestyle"], linewidth=1.5)
             ax.set_xscale("log")
             ax.set_xticks(ticks)
+            ax.tick_params(axis="x", labelsize=8.5)
             ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
             ax.set_title(with_n(group, sizes[group]), fontsize=10.5)
             ax.set_xlabel(x_label)
@@ -272,6 +273,7 @@ def prior_scale_plot(
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(ticks)
+        ax.tick_params(axis="x", labelsize=8.5)
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(FuncFormatter(_plain_number))
         ax.set_ylabel(sd_label)
