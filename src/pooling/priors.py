@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pooling.columns import PREDICTOR_MEAN
-from pooling.summaries import SAMPLE_DIMS, intercept_table, posterior_var
+from pooling.summaries import SAMPLE_DIMS, intercept_table, posterior_var, predictor_centre
 
 __all__ = [
     "check_scale",
@@ -58,9 +58,9 @@ def prior_draws(prior_idata: Any, var: str, func: str = "prior_draws") -> np.nda
 def _center(prior_idata: Any, predictor_mean: float | None, func: str) -> float:
     if predictor_mean is not None:
         return float(predictor_mean)
-    constant = getattr(prior_idata, "constant_data", None)
-    if constant is not None and PREDICTOR_MEAN in constant.data_vars:
-        return float(constant[PREDICTOR_MEAN].values)
+    centre = predictor_centre(prior_idata)
+    if centre is not None and centre.ndim == 0:
+        return float(centre.values)
     raise ValueError(f"{func}: the prior draws hold no {PREDICTOR_MEAN!r} container; "
                      f"pass predictor_mean= (the centring constant of the model)")
 
