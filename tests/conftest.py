@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from support import fitcache
+from support import fitcache, qmd
 from support.seeds import test_seed
 from support.synthetic import make_groups, make_idata
 
@@ -96,7 +96,17 @@ def synthetic_fits():
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="session", autouse=True)
 def fit_cache():
-    """With ``POOLING_FIT_CACHE`` set, every ``fitting.fit`` in this process goes through the cache."""
+    """Every ``fitting.fit`` in this process goes through the suite's fit cache.
+
+    The cache (``tests/.cache/fits``, or the folder ``POOLING_FIT_CACHE`` names) is the one
+    the chapter runs write, so a test that checks a claim about a chapter's fit reads the
+    chapter's own draws instead of sampling the same model again (each such test module
+    shares the chapter's xdist group, so it runs after the chapter). Fits are keyed by
+    model, data, prior and sampler settings, seed included (see ``support/fitcache.py``).
+    ``POOLING_TEST_NO_CACHE=1`` turns it off: every fit is then sampled.
+    """
+    if fitcache.cache_dir() is None and qmd.cache_enabled():
+        os.environ[fitcache.CACHE_ENV] = str(qmd.FIT_CACHE_DIR)
     if fitcache.cache_dir() is None:
         yield None
         return

@@ -31,6 +31,10 @@ import xarray as xr
 from pooling import data, fitting, models, simulate
 from pooling.contextual import add_group_mean
 
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("chapters/08-group-predictor.qmd")
+
 COLUMN = "antiauth_country_mean"
 NEW = ["Zudan", "Zudania"]
 

@@ -17,6 +17,10 @@ import pytest
 
 from pooling import data, fitting, models
 
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("chapters/03-country-predictor.qmd")
+
 
 @pytest.fixture(scope="module")
 def survey() -> pd.DataFrame:

@@ -30,7 +30,9 @@ import xarray as xr
 from pooling import data, fitting, models
 from pooling.predict import predict_new_group
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/11-model-comparison.qmd")]
 
 N_SAMPLE = 2000
 

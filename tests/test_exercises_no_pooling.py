@@ -20,7 +20,9 @@ import pytest
 
 from pooling import data, fitting, models
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/04-no-pooling.qmd")]
 
 
 def narrow_prior_model(survey_all: pd.DataFrame, prior_sd: float = 0.2) -> pm.Model:

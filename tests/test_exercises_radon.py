@@ -11,9 +11,10 @@ Monte Carlo error rather than from one run's numbers:
    sigma_alpha in both;
 3. with 10 counties, the posterior of sigma_alpha is wide (94% interval longer than the REML
    estimate) and skewed to the right (mean above median);
-4. target_accept=0.99 does not rescue the centred uranium model: it still fails the gate,
-   the bulk ESS of sigma_alpha stays below half of the non-centred fit's, and each draw costs
-   several times as many leapfrog steps.
+4. target_accept=0.99 does not rescue the centred uranium model: the bulk ESS of sigma_alpha
+   stays below half of the non-centred fit's, and each draw costs several times as many
+   leapfrog steps. (Whether it passes or fails the gate is left to chance, and the page says
+   so: it sits near the gate's limits, on either side depending on the seed.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from scipy import stats
 from pooling import data, fitting, mixedlm, models, predict
 from pooling.columns import RADON
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/10-radon.qmd")]
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +101,7 @@ def test_ten_counties_leave_sigma_alpha_wide_and_right_skewed(radon):
     subset = radon[radon["county"].isin(chosen)].copy()
     subset["county"] = subset["county"].cat.remove_unused_categories()
     reml_small = mixedlm.fit_mixedlm(subset, columns=RADON)
-    idata_small = fitting.fit(models.partial_pooling(subset, columns=RADON), draws=2000)
+    idata_small = fitting.fit(models.partial_pooling(subset, columns=RADON), draws=2000, target_accept=0.95)
 
     draws = idata_small.posterior["sigma_alpha"].values.ravel()
     low, high = az.hdi(draws, prob=0.94)
@@ -113,10 +116,6 @@ def test_ten_counties_leave_sigma_alpha_wide_and_right_skewed(radon):
 def test_smaller_step_size_does_not_rescue_the_centred_uranium_model(radon, uranium):
     default = _centred_uranium(radon)
     small_steps = _centred_uranium(radon, target_accept=0.99)
-    names = [v for v in small_steps.posterior.data_vars if not v.endswith("_offset")]
-    with pytest.raises(fitting.ConvergenceError):
-        fitting.check_convergence(small_steps, var_names=names)
-
     def ess_sigma_alpha(idata):
         return fitting.convergence_table(idata, var_names=["sigma_alpha"])["ess_bulk"].iloc[0]
 

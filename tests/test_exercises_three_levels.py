@@ -21,7 +21,9 @@ import pytest
 
 from pooling import data, fitting, models, simulate
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/09-three-levels.qmd")]
 
 LEVELS = ["sigma_alpha", "sigma_party", "sigma_y"]
 

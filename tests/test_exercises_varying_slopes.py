@@ -29,7 +29,9 @@ from scipy import stats
 from pooling import data, fitting, models
 from pooling.columns import RADON
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/07-varying-slopes.qmd")]
 
 MODEL_VARS = ["mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "alpha", "beta", "sigma_y"]
 

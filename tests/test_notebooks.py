@@ -10,9 +10,15 @@ A student downloads ``_site/chapters/NN-*.ipynb`` and runs it. Each notebook mus
   "Run All" with a SyntaxError), and nothing but valid Python in its code cells;
 * show the chapter's outputs: every figure cell (``label: fig-...``) an image, every table
   cell (``label: tbl-...``) a table, and no output left empty;
-* run top to bottom in a fresh kernel, from a folder holding nothing but the notebook
-  (``slow``: it samples the chapter's models, unless the fit cache of the chapter tests
-  already holds them).
+* run top to bottom in a fresh kernel, from a folder holding nothing but the notebook.
+
+Where the notebook's code is the chapter's script (its cells are the executed ``{python}``
+cells, plus only the commented-out install cell at the top), that code already runs twice
+elsewhere: in a Jupyter kernel (``tests/test_chapters.py``) and as a student's script against
+the installed wheel in an empty folder (``tests/test_wheel.py``). Those notebooks are not run a
+third time; a fast test proves that their extra cells do nothing. A notebook whose code differs
+from the chapter's (a cell the web page runs and the notebook leaves out, as in chapter 6) is
+run top to bottom itself (``slow``).
 
 The structural tests are marked ``site``: they need a current ``make site`` and fail,
 naming the command, when a notebook is missing or older than its sources.
@@ -116,6 +122,27 @@ def expected_cells(page: str) -> list[qmd.CodeBlock]:
     return [b for b in doc.python_cells if b.line not in hidden]
 
 
+_HARMLESS_LINE = re.compile(r"^\s*(#.*)?$|^import pooling\s*$")
+
+
+def harmless(code: str) -> bool:
+    """Only comments, blank lines and ``import pooling`` (the notebook's install cell)."""
+    return all(_HARMLESS_LINE.match(line) for line in code.split("\n"))
+
+
+def notebook_differs_from_script(page: str) -> bool:
+    """Whether the notebook runs code that the chapter's script does not (or leaves some out).
+
+    The notebook's cells that the chapter executes must be exactly the executed cells, in
+    order; its other cells must be :func:`harmless`. Otherwise the notebook needs its own run.
+    """
+    doc = qmd.parse_qmd(ROOT / page)
+    cells = expected_cells(page)
+    executed = [b.line for b in cells if b.evaluated]
+    others = [b for b in cells if not b.evaluated]
+    return executed != [b.line for b in doc.evaluated_cells] or not all(harmless(b.source) for b in others)
+
+
 def is_python(code: str) -> bool:
     script = "\n".join("#" + line if _IPYTHON_LINE.match(line) else line for line in code.split("\n"))
     try:
@@ -202,11 +229,34 @@ def test_notebook_shows_figures_and_tables(page):
 # Running a notebook as a student would (slow)
 # --------------------------------------------------------------------------------------
 
+RUN_ON_THEIR_OWN = [p for p in CHAPTERS if notebook_differs_from_script(p)]
+SAME_AS_SCRIPT = [p for p in CHAPTERS if p not in RUN_ON_THEIR_OWN]
+
+
+@pytest.mark.parametrize("page", SAME_AS_SCRIPT, ids=_ids(SAME_AS_SCRIPT))
+def test_notebook_code_is_the_chapters_script(page):
+    """Its executed cells are the script's cells; what else it holds only comments or imports."""
+    doc = qmd.parse_qmd(ROOT / page)
+    cells = expected_cells(page)
+    assert [_normalise(b.source) for b in cells if b.evaluated] == [
+        _normalise(b.source) for b in doc.evaluated_cells]
+    extra = [b for b in cells if not b.evaluated]
+    assert all(harmless(b.source) for b in extra), [b.source for b in extra]
+
+
+def test_harmless_and_differing_notebooks_are_told_apart():
+    assert harmless("# %pip install SITE/dist/pooling.whl\nimport pooling")
+    assert not harmless("import pooling\nx = 1")
+    assert not harmless("# comment\nfrom pooling import data")
+    assert "chapters/06-shrinkage-interactive.qmd" in RUN_ON_THEIR_OWN  # a web-only cell
+    assert len(SAME_AS_SCRIPT) >= 10
+
+
 @pytest.mark.slow
 @pytest.mark.site
 @pytest.mark.parametrize(
-    "page", [pytest.param(p, marks=pytest.mark.xdist_group(p)) for p in CHAPTERS],
-    ids=_ids(CHAPTERS))
+    "page", [pytest.param(p, marks=pytest.mark.xdist_group(p)) for p in RUN_ON_THEIR_OWN],
+    ids=_ids(RUN_ON_THEIR_OWN))
 def test_notebook_runs_top_to_bottom(page, tmp_path):
     """Run All in a fresh ``python3`` kernel, in an empty folder holding only the notebook.
 

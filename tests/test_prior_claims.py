@@ -22,7 +22,9 @@ from pooling.simulation_study import closed_form_estimates
 
 from support.seeds import test_seed
 
-pytestmark = pytest.mark.slow
+# In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
+# from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chapters/13-priors.qmd")]
 
 PAGE_SCALES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 FEW_COUNTRIES = ["Ghana", "Kenya", "Nigeria", "Senegal", "South Africa", "Zudan"]

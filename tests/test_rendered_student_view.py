@@ -1,25 +1,26 @@
-"""Run each chapter's code the way the rendered page shows it to a student.
+"""The chapter's code as the rendered page shows it to a student.
 
-tests/test_student_view.py builds a chapter's script from the ``{python}`` cells of the
-``.qmd``. A student never sees the ``.qmd``: they copy the code blocks of the web page.
-Here the script is made from ``_site/chapters/*.html`` instead: the Python cells'
-``<pre><code>`` blocks (``div.sourceCode.cell-code``), in page order, with the text the
-page displays and its copy button copies (test_browser.py checks that the two agree).
-The script runs in a fresh interpreter with the project's Python, in an empty temporary
-directory, with matplotlib's Agg backend.
+A student never sees the ``.qmd``: they copy the code blocks of the web page
+(``_site/chapters/*.html``: the Python cells' ``<pre><code>`` blocks,
+``div.sourceCode.cell-code``, in page order, with the text the page displays and its copy
+button copies; test_browser.py checks that the two agree).
 
-A second, fast test checks that the page and the ``.qmd`` agree on which blocks exist:
-no executed cell may be hidden from the page (``echo: false``, ``include: false``),
-since a student's copy would then miss code the rest needs, and every cell the page
-shows must be one the chapter executes. Display-only ```` ```python ```` blocks (the
-exercise solutions) are compared too, but not run here.
+This test proves that those blocks are exactly the chapter's executed cells, one for one and
+in order: no executed cell may be hidden from the page (``echo: false``, ``include: false``,
+a format condition), since a student's copy would then miss code the rest needs; every cell
+the page shows must be one the chapter executes; and each shown block's text must equal the
+cell's code (trailing spaces and the indentation of a cell inside a list aside).
+Display-only ```` ```python ```` blocks (the exercise solutions) are compared too.
 
-Both tests read the rendered site, which must be current (``make site``).
+Because the page's code *is* the chapter's script, running it is done once, in the strictest
+setting: ``tests/test_wheel.py::test_chapter_runs_from_the_installed_wheel`` runs that
+script in an empty folder with ``pooling`` installed from the published wheel.
+
+The test reads the rendered site, which must be current (``make site``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import textwrap
 
 import pytest
@@ -28,7 +29,6 @@ from support import qmd
 from support import rendered
 
 ROOT = qmd.ROOT
-CACHE = qmd.CACHE_DIR / "rendered-student-view"
 
 
 def _normalise(code: str) -> str:
@@ -101,29 +101,6 @@ def test_page_shows_exactly_the_chapters_code(page):
     rendered.require_current_site(brief=True)
     problems = disagreements(page)
     assert not problems, "\n".join(problems)
-
-
-def student_script(page: rendered.Page) -> str:
-    """The Python cells as the page shows them, in order, as one script."""
-    parts = []
-    for number, block in enumerate(rendered.shown_python_cells(page), start=1):
-        parts.append(f"# --- code block {number} ({block.block_id}) of {page.html}\n{block.text}\n")
-    return "\n".join(parts)
-
-
-@pytest.mark.slow
-@pytest.mark.site
-@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xdist_group(p.source), id=p.stem)
-                                  for p in PAGES])
-def test_student_can_run_the_code_as_the_page_shows_it(page, tmp_path):
-    rendered.require_current_site(brief=True)
-    script = student_script(page)
-    assert script.strip(), f"{page.html} shows no Python code"
-    key = hashlib.sha256((script + qmd.inputs_fingerprint()).encode()).hexdigest()
-    qmd.run_script_once(
-        script, name=rendered.Path(page.stem).name, folder=tmp_path, marker=CACHE / f"{key}.ok",
-        what=f"{page.html}: the page's code blocks, copied in order into one script,",
-    )
 
 
 SAMPLE_QMD = '''---

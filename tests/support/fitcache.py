@@ -69,7 +69,9 @@ def fingerprint(model: pm.Model, settings: dict) -> str:
         digest.update(np.ascontiguousarray(container.get_value()).tobytes())
     for rv in model.observed_RVs:
         digest.update(np.ascontiguousarray(model.rvs_to_values[rv].eval()).tobytes())
-    logp = model.compile_logp()
+    # Python-evaluated (no C compilation): three evaluations are all the key needs, and the C
+    # version would cost seconds per model, paid again on every cache hit
+    logp = model.compile_logp(mode="FAST_COMPILE")
     start = model.initial_point(random_seed=0)
     rng = np.random.default_rng(0)
     for _ in range(3):

@@ -65,7 +65,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "tests" / ".cache"
 JUPYTER_CACHE_DIR = CACHE_DIR / "jupyter-cache"
-STUDENT_CACHE_DIR = CACHE_DIR / "student-view"
 FIT_CACHE_DIR = CACHE_DIR / "fits"
 FIT_CACHE_SITE = Path(__file__).resolve().parent / "fitcache_site"
 TIMINGS_FILE = CACHE_DIR / "timings.json"
@@ -771,30 +770,3 @@ def ipython_only_syntax(doc: QmdDocument) -> list[str]:
     return problems
 
 
-def student_cache_key(script: str) -> str:
-    return hashlib.sha256((script + inputs_fingerprint()).encode()).hexdigest()
-
-
-def run_script_once(script: str, *, name: str, folder: Path, marker: Path, what: str) -> None:
-    """Run ``script`` as ``folder/name.py`` with the project's Python, as a student would.
-
-    A fresh interpreter in ``folder`` (meant to be empty), matplotlib's Agg backend and the
-    suite's fit cache. A passing run writes ``marker``; while the cache is in use, an existing
-    marker skips the run. A failure fails the test with ``what``, the exit code and the end
-    of stderr.
-    """
-    if cache_enabled() and marker.exists():
-        return
-    script_path = folder / f"{name}.py"
-    script_path.write_text(script, encoding="utf-8")
-    env = dict(fit_cache_env(), MPLBACKEND="Agg")
-    completed = subprocess.run(
-        [sys.executable, str(script_path)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=1800,
-    )
-    assert completed.returncode == 0, (
-        f"{what} failed (exit code {completed.returncode}). The script is {script_path}.\n"
-        f"--- stderr (last 4000 characters) ---\n{completed.stderr[-4000:]}"
-    )
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(name + "\n")
