@@ -26,9 +26,18 @@ test: site
 test-fast: env
 	$(UV) run --locked pytest -n 2 --dist loadgroup -m "not slow and not browser and not site" $(PYTEST_ARGS)
 
+# A page with inline expressions (`{python} x`) cannot be replayed from the Jupyter cache, so
+# Quarto executes it once per output format (the HTML page, then the notebook). The second
+# execution reads the first one's posterior draws back from .fit_cache/ instead of sampling the
+# same models again: the sitecustomize in tests/support/fitcache_site wraps pooling.fitting.fit
+# in the fit cache of tests/support/fitcache.py, keyed by the model's structure, data and
+# log density, the sampler settings (seed included) and the library versions. Identical inputs
+# give identical draws, so the pages show exactly what sampling again would show.
+RENDER_ENV := POOLING_FIT_CACHE="$(CURDIR)/.fit_cache" PYTHONPATH="$(CURDIR)/tests/support/fitcache_site"
+
 render: env wheel
 	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
-	$(UV) run --locked quarto render
+	$(RENDER_ENV) $(UV) run --locked quarto render
 
 preview: env
 	$(UV) run --locked quarto preview
@@ -37,15 +46,15 @@ preview: env
 # (tools/freeze_status.py compares Quarto's source hash in _freeze/), then render the site.
 refreeze: env
 	@for page in $$($(UV) run --locked python tools/freeze_status.py --names); do \
-		echo "re-executing $$page"; $(UV) run --locked quarto render "$$page" || exit 1; done
-	$(UV) run --locked quarto render
+		echo "re-executing $$page"; $(RENDER_ENV) $(UV) run --locked quarto render "$$page" || exit 1; done
+	$(RENDER_ENV) $(UV) run --locked quarto render
 
 # After changing src/pooling/ or data/ (which Quarto's freeze does not track): every page.
 # The Jupyter cache is deleted rather than bypassed with --cache-refresh: with --cache-refresh
 # each page would execute once per output format (HTML and notebook) instead of once.
-refreeze-all: env
-	rm -rf _freeze chapters/.jupyter_cache .jupyter_cache
-	$(UV) run --locked quarto render
+refreeze-all: env wheel
+	rm -rf _freeze chapters/.jupyter_cache .jupyter_cache .fit_cache
+	$(RENDER_ENV) $(UV) run --locked quarto render
 
 # Every chapter and every gated test fit under seeds 1-10 (about an hour on 2 cores).
 sweep: env
@@ -74,4 +83,4 @@ vendor: env
 	$(UV) run --locked python tools/vendor_assets.py
 
 clean:
-	rm -rf _site .jupyter_cache chapters/.jupyter_cache .pytest_cache dist
+	rm -rf _site .jupyter_cache chapters/.jupyter_cache .fit_cache .pytest_cache dist

@@ -25,8 +25,10 @@ def pages_to_execute() -> list[str]:
     return pages
 
 
-# A page's kernel run and its script run (tests/test_student_view.py) share an xdist group,
-# so they run one after the other on the same worker and the second reuses the first's fits.
+# A page's kernel run, its script run from the installed wheel (tests/test_wheel.py) and the
+# tests of its exercise solutions share an xdist group, so they run one after the other on the
+# same worker (this file sorts first, so the kernel run comes first) and the later ones read the
+# kernel run's fits from the fit cache.
 @pytest.mark.slow
 @pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xdist_group(p)) for p in pages_to_execute()])
 def test_page_executes(page):

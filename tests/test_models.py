@@ -352,6 +352,46 @@ def test_sufficient_likelihood_has_the_same_log_density(builder, parameterizatio
     assert np.max(np.abs(differences)) < 1e-8
 
 
+@pytest.mark.parametrize("builder", [models.partial_pooling, models.varying_slopes])
+def test_sufficient_likelihood_follows_a_new_predictor_mean(builder, synthetic_groups):
+    """``pm.set_data({"predictor_mean": 0})`` un-centres both forms alike."""
+    full = builder(synthetic_groups, parameterization="centered")
+    suff = builder(synthetic_groups, parameterization="centered", likelihood="sufficient")
+    points = _random_points(full, 4, seed=3)
+    before = suff.compile_logp(mode="FAST_COMPILE")(points[0])
+    for model in (full, suff):
+        pm.set_data({"predictor_mean": 0.0}, model=model)
+    logp_full, logp_suff = full.compile_logp(mode="FAST_COMPILE"), suff.compile_logp(mode="FAST_COMPILE")
+    for point in points:
+        assert abs(logp_full(point) - logp_suff(point)) < 1e-8
+    assert abs(logp_suff(points[0]) - before) > 1.0  # the centre did move
+
+
+@pytest.mark.parametrize("parameterization", ["centered", ("centered", "noncentered"), "noncentered"])
+@pytest.mark.parametrize("group_predictor", [None, "log_trade_china"])
+def test_three_level_sufficient_likelihood_has_the_same_log_density(parameterization, group_predictor,
+                                                                    synthetic_three_level):
+    settings = dict(parameterization=parameterization, group_predictor=group_predictor)
+    full = models.three_level(synthetic_three_level, **settings)
+    suff = models.three_level(synthetic_three_level, likelihood="sufficient", **settings)
+    assert [v.name for v in full.value_vars] == [v.name for v in suff.value_vars]
+    assert "obs_id" not in suff.coords and not suff.observed_RVs
+    assert {d.name for d in suff.data_vars} >= {"n_obs", "y_bar", "ss_yy", "party_country_idx"}
+    assert suff["n_obs"].get_value().sum() == len(synthetic_three_level)  # one entry per party
+    assert models.model_spec(suff).likelihood == "sufficient" and models.model_spec(suff).subgroup_index is None
+    # evaluated without C compilation: the claim is about the formula, not the compiled code
+    logp_full, logp_suff = full.compile_logp(mode="FAST_COMPILE"), suff.compile_logp(mode="FAST_COMPILE")
+    dlogp_full, dlogp_suff = full.compile_dlogp(mode="FAST_COMPILE"), suff.compile_dlogp(mode="FAST_COMPILE")
+    for point in _random_points(full, 6, seed=2):
+        assert abs(logp_full(point) - logp_suff(point)) < 1e-8
+        np.testing.assert_allclose(dlogp_suff(point), dlogp_full(point), rtol=1e-9, atol=1e-8)
+
+
+def test_three_level_refuses_an_unknown_likelihood(synthetic_three_level):
+    with pytest.raises(ValueError, match="likelihood"):
+        models.three_level(synthetic_three_level, likelihood="sufficent")
+
+
 def test_sufficient_likelihood_cost_does_not_grow_with_rows(groups_factory):
     small = models.partial_pooling(groups_factory([10] * 5), likelihood="sufficient", parameterization="centered")
     large = models.partial_pooling(groups_factory([10_000] * 5), likelihood="sufficient", parameterization="centered")

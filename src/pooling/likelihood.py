@@ -53,8 +53,9 @@ def sufficient_statistics(y: np.ndarray, x_centered: np.ndarray, codes: np.ndarr
     Returns
     -------
     dict
-        Arrays of length ``n_groups``: ``n``, ``y_bar``, ``x_bar`` (mean of the
-        centred predictor), ``ss_xx``, ``ss_xy``, ``ss_yy``.
+        Arrays of length ``n_groups``: ``n``, ``y_bar``, ``x_bar`` (group mean of
+        the predictor passed in, centred or not), ``ss_xx``, ``ss_xy``, ``ss_yy``
+        (which do not depend on where the predictor is centred).
     """
     n = np.bincount(codes, minlength=n_groups).astype(float)
     safe_n = np.where(n > 0, n, 1.0)
@@ -72,12 +73,21 @@ def sufficient_statistics(y: np.ndarray, x_centered: np.ndarray, codes: np.ndarr
     }
 
 
-def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma_y):
+def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma_y, predictor_mean=None):
     """Gaussian log-likelihood of all rows from per-group statistics.
 
     Returns a :func:`pymc.Potential` equal to the sum over rows of
     ``Normal(y_i | alpha[j] + beta * c_i, sigma_y)`` log densities,
     normalising constant included, at cost O(groups) instead of O(rows).
+
+    ``c_i`` is the predictor as it enters the line. Without ``predictor_mean``,
+    ``stats`` must come from the centred predictor (``c_i = x_i - predictor_mean``
+    computed beforehand). With ``predictor_mean`` (a scalar tensor, e.g. the model's
+    ``predictor_mean`` data container), ``stats`` come from the raw predictor and the
+    centring happens in the model, ``c_bar_j = x_bar_j - predictor_mean``; the sums of
+    squares and products about the group means do not change with the centre. Then
+    ``pm.set_data({"predictor_mean": ...})`` moves the centre exactly as it does in the
+    row-by-row likelihood.
     """
     n = pm.Data("n_obs", stats["n"], dims=group_dim)
     y_bar = pm.Data("y_bar", stats["y_bar"], dims=group_dim)
@@ -85,7 +95,8 @@ def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma
     ss_xx = pm.Data("ss_xx", stats["ss_xx"], dims=group_dim)
     ss_xy = pm.Data("ss_xy", stats["ss_xy"], dims=group_dim)
     ss_yy = pm.Data("ss_yy", stats["ss_yy"], dims=group_dim)
-    rss = ss_yy - 2.0 * beta * ss_xy + beta**2 * ss_xx + n * (y_bar - alpha - beta * x_bar) ** 2
+    c_bar = x_bar if predictor_mean is None else x_bar - predictor_mean
+    rss = ss_yy - 2.0 * beta * ss_xy + beta**2 * ss_xx + n * (y_bar - alpha - beta * c_bar) ** 2
     n_total = pt.sum(n)
     loglik = -0.5 * n_total * np.log(2.0 * np.pi) - n_total * pt.log(sigma_y) - pt.sum(rss) / (2.0 * sigma_y**2)
     return pm.Potential(name, loglik)
@@ -103,6 +114,6 @@ def group_likelihood(likelihood, prep, outcome, predictor, group_dim, alpha, bet
         slope = beta[idx] if varying_slopes else beta
         row_likelihood(outcome, alpha[idx] + slope * (x_data - x_mean), sigma_y, prep.y)
     else:
-        pm.Data(PREDICTOR_MEAN, prep.x_mean)
-        stats = sufficient_statistics(prep.y, prep.x - prep.x_mean, prep.codes, len(prep.names))
-        sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y)
+        x_mean = pm.Data(PREDICTOR_MEAN, prep.x_mean)
+        stats = sufficient_statistics(prep.y, prep.x, prep.codes, len(prep.names))
+        sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y, predictor_mean=x_mean)

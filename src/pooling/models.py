@@ -80,6 +80,8 @@ recording which columns and container names it was built with.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -313,8 +315,11 @@ def partial_pooling(
         identical to the full one (normalising constant included), so the
         posterior is the same, but each gradient costs O(groups) instead of
         O(rows). The statistics are stored in containers ``n_obs``,
-        ``y_bar``, ``x_bar``, ``ss_xx``, ``ss_xy``, ``ss_yy`` (group_dim); the
-        row-level containers are omitted.
+        ``y_bar``, ``x_bar`` (group mean of the raw predictor), ``ss_xx``,
+        ``ss_xy``, ``ss_yy`` (group_dim); the row-level containers are
+        omitted. ``predictor_mean`` is kept and used (the line is
+        ``a + b (x_bar - predictor_mean)`` at the group mean), so setting it
+        with :func:`pymc.set_data` moves the centre as in the full likelihood.
     sigma_alpha_scale
         Scale of the ``HalfNormal`` prior of ``sigma_alpha``, in outcome units.
         ``None`` (default) uses ``s_y``, the sd of the outcome. A small scale
@@ -410,7 +415,8 @@ def varying_slopes(
     likelihood
         ``"full"`` or ``"sufficient"``, as in :func:`partial_pooling`: with one slope
         per group, group j's residual sum of squares is
-        ``ss_yy - 2 b_j ss_xy + b_j^2 ss_xx + n_j (y_bar - a_j - b_j x_bar)^2``, so the
+        ``ss_yy - 2 b_j ss_xy + b_j^2 ss_xx + n_j (y_bar - a_j - b_j c_bar)^2``, with
+        ``c_bar = x_bar - predictor_mean``, so the
         per-group statistics still determine the likelihood exactly.
 
     Returns
@@ -565,6 +571,7 @@ def three_level(
     subgroup_dim: str = "party",
     group_predictor: str | None = None,
     parameterization: str | tuple[str, str] | None = None,
+    likelihood: str = "full",
 ) -> pm.Model:
     """Three levels: respondents in parties in countries.
 
@@ -598,6 +605,14 @@ def three_level(
         :func:`default_parameterization` to each level separately (country
         level by ``group``, party level by ``subgroup``). Non-centred levels
         sample ``alpha_offset`` and ``party_offset`` (standard normal).
+    likelihood
+        ``"full"`` (one observed entry per row) or ``"sufficient"``, as in
+        :func:`partial_pooling`, with the statistics taken per *party*: every
+        respondent of party p has the intercept ``alpha[c[p]] + party_effect[p]``,
+        so the same identity holds with parties as the groups (containers
+        ``n_obs``, ``y_bar``, ``x_bar``, ``ss_xx``, ``ss_xy``, ``ss_yy`` with dims
+        ``subgroup_dim``; no row-level containers). Same posterior, at a cost
+        per gradient that grows with the number of parties, not respondents.
 
     Returns
     -------
@@ -621,6 +636,7 @@ def three_level(
         raise ValueError(f"subgroup_dim {subgroup_dim!r} clashes with another dimension name")
     if subgroup == group:
         raise ValueError("group and subgroup are the same column")
+    check_option(likelihood, LIKELIHOODS, "likelihood")
     sub_codes, sub_names = group_codes(data, subgroup, "subgroup")
     parent = nesting(sub_codes, prep.codes, sub_names, prep.names, subgroup, group)
     if isinstance(parameterization, tuple | list):
@@ -640,12 +656,15 @@ def three_level(
     s = prep.scales
     coords = coords_of(prep, group_dim)
     coords[subgroup_dim] = sub_names
+    if likelihood == "sufficient":
+        del coords["obs_id"]
     sub_index = f"{subgroup_dim}_idx"
     parent_index = f"{subgroup_dim}_{group_dim}_idx"
     with pm.Model(coords=coords) as model:
-        x_data = pm.Data(predictor, prep.x, dims="obs_id")
-        x_mean = pm.Data(PREDICTOR_MEAN, prep.x_mean)
-        party_idx = pm.Data(sub_index, sub_codes, dims="obs_id")
+        if likelihood == "full":
+            x_data = pm.Data(predictor, prep.x, dims="obs_id")
+            x_mean = pm.Data(PREDICTOR_MEAN, prep.x_mean)
+            party_idx = pm.Data(sub_index, sub_codes, dims="obs_id")
         party_country = pm.Data(parent_index, parent, dims=subgroup_dim)
         if u is None:
             alpha_mean = pm.Normal("mu_alpha", mu=s.outcome_mean, sigma=s.intercept_sd)
@@ -662,7 +681,11 @@ def three_level(
         beta = pm.Normal("beta", mu=0.0, sigma=s.slope_sd)
         sigma_y = sigma_y_prior(s)
         party_mean = alpha[party_country] + party_effect
-        row_likelihood(outcome, party_mean[party_idx] + beta * (x_data - x_mean), sigma_y, prep.y)
+        if likelihood == "full":
+            row_likelihood(outcome, party_mean[party_idx] + beta * (x_data - x_mean), sigma_y, prep.y)
+        else:
+            by_party = dataclasses.replace(prep, codes=sub_codes, names=list(sub_names))
+            group_likelihood(likelihood, by_party, outcome, predictor, subgroup_dim, party_mean, beta, sigma_y)
     return attach_spec(model, _spec(
         "three_level",
         cols,
@@ -672,7 +695,8 @@ def three_level(
         group_predictor=group_predictor,
         subgroup=subgroup,
         subgroup_dim=subgroup_dim,
-        subgroup_index=sub_index,
+        subgroup_index=sub_index if likelihood == "full" else None,
         subgroup_names=tuple(sub_names),
         subgroup_parameterization=sub_param,
+        likelihood=likelihood,
     ))
