@@ -91,6 +91,19 @@ def synthetic_fits():
     }
 
 
+@pytest.fixture
+def library_fit(monkeypatch):
+    """The library's own ``fitting.fit`` for one test, without the fit cache around it.
+
+    For tests that replace ``pm.sample`` with a fake: through the cache, a model that some
+    other test already sampled would be read back instead of reaching the fake.
+    """
+    from pooling import fitting
+
+    monkeypatch.setattr(fitting, "fit", getattr(fitting.fit, "uncached", fitting.fit))
+    return fitting.fit
+
+
 # --------------------------------------------------------------------------------------
 # Seeds and the convergence sweep (benchmarks/convergence_sweep.py --tests)
 # --------------------------------------------------------------------------------------
@@ -134,6 +147,7 @@ def _sweep_settings(fit_cache):
                 fitting.check_convergence(idata, var_names=var_names)
             return idata
 
+        logged_fit.uncached = getattr(original, "uncached", original)
         fitting.fit = logged_fit
     yield
     fitting.DEFAULT_SEED, fitting.fit = saved

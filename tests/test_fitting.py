@@ -135,7 +135,8 @@ class _FakeSample:
         return self.idata
 
 
-def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_factory, synthetic_groups):
+def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_factory, synthetic_groups,
+                                                         library_fit):
     fake = _FakeSample(_good_posterior(idata_factory))
     monkeypatch.setattr(fitting.pm, "sample", fake)
     monkeypatch.setattr(fitting, "nutpie_available", lambda: False)
@@ -161,7 +162,7 @@ def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_fa
         fitting.fit(model, target_accept=1.5)
 
 
-def test_fit_check_raises_with_the_draws_attached(monkeypatch, idata_factory, synthetic_groups):
+def test_fit_check_raises_with_the_draws_attached(monkeypatch, idata_factory, synthetic_groups, library_fit):
     diverging = np.zeros((2, 1000), dtype=bool)
     diverging[1, 7] = True
     bad = _good_posterior(idata_factory, diverging=diverging)

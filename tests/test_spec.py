@@ -17,7 +17,7 @@ def test_spec_survives_json(synthetic_three_level):
     assert again.subgroup_names and again.group_predictor == "log_trade_china"
 
 
-def test_fit_records_the_spec_on_its_result(monkeypatch, idata_factory, synthetic_groups):
+def test_fit_records_the_spec_on_its_result(monkeypatch, idata_factory, synthetic_groups, library_fit):
     draws = idata_factory({"alpha": np.zeros((2, 5))})
     monkeypatch.setattr(fitting.pm, "sample", lambda **kwargs: draws)
     model = models.no_pooling(synthetic_groups)
