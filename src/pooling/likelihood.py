@@ -73,21 +73,19 @@ def sufficient_statistics(y: np.ndarray, x_centered: np.ndarray, codes: np.ndarr
     }
 
 
-def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma_y, predictor_mean=None):
+def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma_y, predictor_mean):
     """Gaussian log-likelihood of all rows from per-group statistics.
 
     Returns a :func:`pymc.Potential` equal to the sum over rows of
-    ``Normal(y_i | alpha[j] + beta * c_i, sigma_y)`` log densities,
-    normalising constant included, at cost O(groups) instead of O(rows).
+    ``Normal(y_i | alpha[j] + beta * (x_i - predictor_mean), sigma_y)`` log
+    densities, normalising constant included, at cost O(groups) instead of O(rows).
 
-    ``c_i`` is the predictor as it enters the line. Without ``predictor_mean``,
-    ``stats`` must come from the centred predictor (``c_i = x_i - predictor_mean``
-    computed beforehand). With ``predictor_mean`` (a scalar tensor, e.g. the model's
-    ``predictor_mean`` data container), ``stats`` come from the raw predictor and the
-    centring happens in the model, ``c_bar_j = x_bar_j - predictor_mean``; the sums of
-    squares and products about the group means do not change with the centre. Then
-    ``pm.set_data({"predictor_mean": ...})`` moves the centre exactly as it does in the
-    row-by-row likelihood.
+    ``stats`` come from the raw predictor (:func:`sufficient_statistics` of ``x``);
+    the centring happens in the model, ``c_bar_j = x_bar_j - predictor_mean``, with
+    ``predictor_mean`` a scalar tensor (the model's ``predictor_mean`` data container).
+    The sums of squares and products about the group means do not change with the
+    centre, so ``pm.set_data({"predictor_mean": ...})`` moves the centre exactly as it
+    does in the row-by-row likelihood.
     """
     n = pm.Data("n_obs", stats["n"], dims=group_dim)
     y_bar = pm.Data("y_bar", stats["y_bar"], dims=group_dim)
@@ -95,8 +93,7 @@ def sufficient_loglik(name: str, stats: dict, group_dim: str, alpha, beta, sigma
     ss_xx = pm.Data("ss_xx", stats["ss_xx"], dims=group_dim)
     ss_xy = pm.Data("ss_xy", stats["ss_xy"], dims=group_dim)
     ss_yy = pm.Data("ss_yy", stats["ss_yy"], dims=group_dim)
-    c_bar = x_bar if predictor_mean is None else x_bar - predictor_mean
-    rss = ss_yy - 2.0 * beta * ss_xy + beta**2 * ss_xx + n * (y_bar - alpha - beta * c_bar) ** 2
+    rss = ss_yy - 2.0 * beta * ss_xy + beta**2 * ss_xx + n * (y_bar - alpha - beta * (x_bar - predictor_mean)) ** 2
     n_total = pt.sum(n)
     loglik = -0.5 * n_total * np.log(2.0 * np.pi) - n_total * pt.log(sigma_y) - pt.sum(rss) / (2.0 * sigma_y**2)
     return pm.Potential(name, loglik)
@@ -116,4 +113,4 @@ def group_likelihood(likelihood, prep, outcome, predictor, group_dim, alpha, bet
     else:
         x_mean = pm.Data(PREDICTOR_MEAN, prep.x_mean)
         stats = sufficient_statistics(prep.y, prep.x, prep.codes, len(prep.names))
-        sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y, predictor_mean=x_mean)
+        sufficient_loglik(f"{outcome}_loglik", stats, group_dim, alpha, beta, sigma_y, x_mean)
