@@ -143,7 +143,7 @@ def test_six_countries_leave_more_to_the_prior(survey_all, scale_fits):
     few = survey_all[survey_all["country_name"].isin(FEW_COUNTRIES)].copy()
     few["country_name"] = few["country_name"].cat.remove_unused_categories()
     few_fits = {s: fitting.fit(models.partial_pooling(few, sigma_alpha_scale=s, likelihood="sufficient"),
-                               target_accept=0.95) for s in (0.3, 3.0)}
+                               target_accept=0.99) for s in (0.3, 3.0)}
     many = priors.sigma_table({s: scale_fits[s] for s in (0.3, 3.0)})
     six = priors.sigma_table(few_fits)
     width = lambda t, s: t.loc[s, "hdi_high"] - t.loc[s, "hdi_low"]  # noqa: E731
