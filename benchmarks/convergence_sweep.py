@@ -154,6 +154,29 @@ def run_tests(seed: int, log: Path) -> dict:
             "exit": completed.returncode, "stderr": completed.stdout[-2000:]}
 
 
+def source_path(chapter: str) -> Path:
+    """The file a logged fit was made in: ``tests/...`` as is, a chapter's stem as its .qmd."""
+    return ROOT / chapter if chapter.startswith("tests/") else ROOT / "chapters" / f"{chapter}.qmd"
+
+
+def drop_stale(rows: pd.DataFrame, sources: dict[str, str] | None = None) -> pd.DataFrame:
+    """Only the rows whose call still appears in its source file.
+
+    A call's line of code identifies it across runs; once the chapter or test is edited (a
+    new ``target_accept``, another model), the lines of the old call describe a fit that no
+    longer exists and would otherwise stay in the summary. ``sources`` maps each ``chapter``
+    value to the text of its file (default: read from :func:`source_path`; a file that no
+    longer exists counts as empty).
+    """
+    if sources is None:
+        sources = {}
+        for chapter in rows["chapter"].unique():
+            path = source_path(chapter)
+            sources[chapter] = path.read_text(encoding="utf-8") if path.exists() else ""
+    keep = [call in sources.get(chapter, "") for chapter, call in zip(rows["chapter"], rows["call"])]
+    return rows[keep]
+
+
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per (chapter, call): over seeds, the worst value of every diagnostic."""
     # A re-run replaces earlier lines of the same call and seed (line numbers move as a
@@ -215,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(result)
 
     rows = pd.read_json(args.log, lines=True)
-    table = summarize(rows)
+    table = summarize(drop_stale(rows))
     text = markdown(table)
     summary_name = args.log.stem.replace("results", "summary") + ".md"
     args.log.with_name(summary_name).write_text(text, encoding="utf-8")

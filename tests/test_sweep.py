@@ -43,6 +43,23 @@ def test_summary_leaves_out_ungated_fits_and_replaces_reruns():
     assert table.iloc[0]["line"] == 12
 
 
+def test_rows_of_calls_no_longer_in_the_source_are_dropped():
+    rows = pd.DataFrame([
+        _row(1, call="idata = fit(model, target_accept=0.95)"),  # the call before an edit
+        _row(1, call="idata = fit(model, target_accept=0.99)"),
+        dict(_row(1), chapter="99-removed-chapter"),
+    ])
+    sources = {"05-partial-pooling": "x = 1\nidata = fit(model, target_accept=0.99)\n"}
+    kept = sweep.drop_stale(rows, sources)
+    assert list(kept["call"]) == ["idata = fit(model, target_accept=0.99)"]
+    assert list(kept["chapter"]) == ["05-partial-pooling"]
+
+
+def test_source_of_a_row_is_its_chapter_or_test_file():
+    assert sweep.source_path("05-partial-pooling") == qmd.ROOT / "chapters" / "05-partial-pooling.qmd"
+    assert sweep.source_path("tests/test_recovery.py") == qmd.ROOT / "tests" / "test_recovery.py"
+
+
 def test_markdown_formats_r_hat_and_counts():
     text = sweep.markdown(sweep.summarize(pd.DataFrame([_row(1, bulk=12345.6)])))
     assert "| 1.0020 |" in text
