@@ -3,8 +3,8 @@
 Chapter 7 (``chapters/07-varying-slopes.qmd``) says of its diagnostics table that on the
 survey the centred fit passes the gate and the non-centred one does not, without diverging,
 with the intercepts' population parameters worst and more leapfrog steps per draw; and that on
-the radon counties the non-centred fit passes while the centred one's ESS, worst for
-sigma_beta, is a small fraction of the non-centred fit's. In its solutions:
+the radon counties the non-centred fit passes, with sigma_beta its hardest quantity, while the
+centred one's ESS for sigma_beta is a small fraction of the non-centred fit's. In its solutions:
 
 1. with an LKJ prior of eta = 1 the posterior of rho hardly changes, with eta = 10 it is
    pulled toward zero and narrower (the prior alone then has a standard deviation of about
@@ -177,7 +177,14 @@ def test_survey_noncentred_fails_slowly_without_diverging(eta_fits, noncentred_f
 
 def test_radon_centred_ess_is_a_small_fraction_of_the_noncentred(radon_fits):
     centred, noncentred = (fitting.gate_summary(radon_fits[p], MODEL_VARS) for p in ("centered", "noncentered"))
-    # measured under seeds 5650 and 1-10: centred smallest ESS 19-360 (always below 400),
-    # divergences in 10 of 11 runs; non-centred 1,273-2,446; ratio at most 0.19
-    assert centred["lowest_ess_for"] == "sigma_beta" and noncentred["lowest_ess_for"] == "sigma_beta"
-    assert centred["min_ess_bulk"] < 0.3 * noncentred["min_ess_bulk"]  # "a small fraction"
+    sigma_beta_ess = {
+        p: float(fitting.convergence_table(radon_fits[p], ["sigma_beta"])["ess_bulk"].iloc[0])
+        for p in radon_fits
+    }
+    # measured under seeds 5650 and 1-10: centred smallest ESS 7-360 (always below 400), for
+    # sigma_beta in 10 of 11 runs (once for a county's intercept, in a run with 4,097
+    # divergences), divergences in 10 of 11 runs; non-centred 1,274-2,446, always sigma_beta;
+    # ratio of the smallest ESS at most 0.19
+    assert noncentred["lowest_ess_for"] == "sigma_beta"  # "Even there ... the hardest quantity"
+    assert sigma_beta_ess["centered"] < 0.3 * sigma_beta_ess["noncentered"]  # "a small fraction"
+    assert centred["min_ess_bulk"] < 0.3 * noncentred["min_ess_bulk"]
