@@ -37,3 +37,36 @@ def test_student_script_is_plain_python(page):
     problems = qmd.ipython_only_syntax(doc)
     assert not problems, "\n".join(problems)
     assert qmd.student_script(doc).count("# --- cell ") == len(doc.evaluated_cells)
+
+
+# What a code block of the page holds on one line (styles/figures.scss sets its font so that
+# 89 characters fit the text column); longer lines wrap on the page, where a reader cannot
+# tell a wrapped line from two.
+MAX_LINE = 88
+
+
+def _lines_inside_strings(source: str) -> set[int]:
+    """1-based lines that a multi-line string literal continues onto (a docstring's body)."""
+    import io
+    import tokenize
+
+    inside: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    return inside
+
+
+@pytest.mark.parametrize("page", pages_with_code())
+def test_shown_code_lines_fit_the_page(page):
+    doc = qmd.parse_qmd(ROOT / page)
+    too_long = []
+    for block in doc.blocks:
+        options = block.options
+        if "python" not in block.info or options.get("echo") is False or options.get("include") is False:
+            continue
+        exempt = _lines_inside_strings(block.source)
+        for number, line in enumerate(block.source.splitlines(), start=1):
+            if len(line) > MAX_LINE and number not in exempt:
+                too_long.append(f"{page}, cell at line {block.line}: {len(line)} characters: {line.strip()[:60]}")
+    assert not too_long, "\n".join(too_long)
