@@ -27,6 +27,7 @@ from scipy import stats
 
 from pooling import data, fitting, mixedlm, models, predict
 from pooling.columns import RADON
+from support.diagnostics import ess_bulk_of, steps_per_draw
 
 # In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
 # from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
@@ -116,14 +117,8 @@ def test_ten_counties_leave_sigma_alpha_wide_and_right_skewed(radon):
 def test_smaller_step_size_does_not_rescue_the_centred_uranium_model(radon, uranium):
     default = _centred_uranium(radon)
     small_steps = _centred_uranium(radon, target_accept=0.99)
-    def ess_sigma_alpha(idata):
-        return fitting.convergence_table(idata, var_names=["sigma_alpha"])["ess_bulk"].iloc[0]
-
-    assert ess_sigma_alpha(small_steps) < 0.5 * ess_sigma_alpha(uranium)
-
-    def steps(idata):
-        return float(idata.sample_stats["n_steps"].mean())
+    assert ess_bulk_of(small_steps, "sigma_alpha") < 0.5 * ess_bulk_of(uranium, "sigma_alpha")
 
     # "several times as many leapfrog steps per draw" as either default-step-size fit
-    assert steps(small_steps) > 2 * steps(default)
-    assert steps(small_steps) > 2 * steps(uranium)
+    assert steps_per_draw(small_steps) > 2 * steps_per_draw(default)
+    assert steps_per_draw(small_steps) > 2 * steps_per_draw(uranium)

@@ -32,6 +32,7 @@ from scipy import stats
 
 from pooling import data, fitting, models
 from pooling.columns import RADON
+from support.diagnostics import ess_bulk_of, steps_per_draw
 
 # In the chapter's xdist group: it runs after the chapter itself, whose fits it then reads
 # from the suite's fit cache instead of sampling the same models again (tests/conftest.py).
@@ -146,10 +147,6 @@ def test_exercise4_twice_the_draws_raise_the_noncentred_ess_from_a_low_base(nonc
 # --------------------------------------------------------------------------------------
 
 
-def _steps_per_draw(idata) -> float:
-    return float(idata.sample_stats["n_steps"].mean())
-
-
 @pytest.fixture(scope="module")
 def radon_fits():
     """The chapter's two radon fits: the centred one with the gate off, the non-centred one gated."""
@@ -171,16 +168,13 @@ def test_survey_noncentred_fails_slowly_without_diverging(eta_fits, noncentred_f
     assert noncentred["min_ess_bulk"] < 400 and noncentred["max_r_hat"] > 1.01
     assert noncentred["divergences"] == 0  # "Nothing diverged"
     assert noncentred["lowest_ess_for"] in {"mu_alpha", "sigma_alpha"}  # "hit hardest"
-    assert _steps_per_draw(noncentred_fits[2000]) > 2 * _steps_per_draw(centred)
+    assert steps_per_draw(noncentred_fits[2000]) > 2 * steps_per_draw(centred)
     assert fitting.gate_summary(centred, MODEL_VARS)["min_ess_bulk"] > 1000  # "more than a thousand"
 
 
 def test_radon_centred_ess_is_a_small_fraction_of_the_noncentred(radon_fits):
     centred, noncentred = (fitting.gate_summary(radon_fits[p], MODEL_VARS) for p in ("centered", "noncentered"))
-    sigma_beta_ess = {
-        p: float(fitting.convergence_table(radon_fits[p], ["sigma_beta"])["ess_bulk"].iloc[0])
-        for p in radon_fits
-    }
+    sigma_beta_ess = {p: ess_bulk_of(radon_fits[p], "sigma_beta") for p in radon_fits}
     # measured under seeds 5650 and 1-10: centred smallest ESS 7-360 (always below 400), for
     # sigma_beta in 10 of 11 runs (once for a county's intercept, in a run with 4,097
     # divergences), divergences in 10 of 11 runs; non-centred 1,274-2,446, always sigma_beta;
