@@ -64,6 +64,22 @@ def timed(module, name, phase):
     setattr(module, name, wrapper)
 
 patched = [False]
+structures = []
+
+def count_structures(module):
+    import hashlib
+    import numpy as np
+    import pytensor
+    original = module.compile_pymc_model
+    def wrapper(model, *args, **kwargs):
+        graph = pytensor.dprint(model.logp(), file="str", print_type=True)
+        structure = hashlib.sha256(graph.encode()).hexdigest()[:12]
+        data = hashlib.sha256(structure.encode())
+        for container in sorted(model.data_vars, key=lambda var: var.name):
+            data.update(np.ascontiguousarray(container.get_value()).tobytes())
+        structures.append((structure, data.hexdigest()[:12]))
+        return original(model, *args, **kwargs)
+    module.compile_pymc_model = wrapper
 
 def patch():
     if patched[0]:
@@ -71,6 +87,7 @@ def patch():
     import pymc, nutpie
     import pymc.sampling.mcmc as mcmc
     timed(nutpie, "compile_pymc_model", "compile")
+    count_structures(nutpie)
     timed(nutpie, "sample", "sample")
     for name in ("sample_prior_predictive", "sample_posterior_predictive", "compute_log_likelihood"):
         timed(pymc, name, "predictive")
@@ -93,7 +110,9 @@ start = first_end - T0
 rest = end - first_end
 other = rest - sum(totals.values())
 print("PROFILE " + json.dumps({"start": start, **totals, "other": other, "total": end - T0,
-                               "cells": len(cells),
+                               "cells": len(cells), "compiles": len(structures),
+                               "structures": len({s for s, _ in structures}),
+                               "structures_with_data": len(set(structures)),
                                "slowest": sorted(cell_times, reverse=True)[:5]}))
 """
 

@@ -18,6 +18,7 @@ HDI, ESS, R-hat) with rows named like ``alpha[Nigeria]``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from pooling.compiled import reusing_compiled_models
 from pooling.spec import record_spec
 from pooling.summaries import SAMPLE_DIMS
 
@@ -147,6 +149,10 @@ def fit(
         Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
         ``quiet=False``).
 
+    With nutpie, a model identical to one this process has already fitted is not compiled
+    again: its compiled log density is reused (:mod:`pooling.compiled`), which gives the
+    same draws in less time.
+
     Returns
     -------
     xarray.DataTree
@@ -170,7 +176,9 @@ def fit(
     cores = max(1, min(chains, os.cpu_count() or 1))
     settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
                     nuts_sampler=sampler, **kwargs)
-    idata = record_spec(pm.sample(model=model, **settings), model)
+    reuse = reusing_compiled_models() if sampler == "nutpie" else contextlib.nullcontext()
+    with reuse:
+        idata = record_spec(pm.sample(model=model, **settings), model)
     if check:
         check_convergence(idata, var_names=var_names)
     return idata
