@@ -39,8 +39,14 @@ test-fast: env
 # give identical draws, so the pages show exactly what sampling again would show.
 RENDER_ENV := POOLING_FIT_CACHE="$(CURDIR)/.fit_cache" PYTHONPATH="$(CURDIR)/tests/support/fitcache_site"
 
+# Pages whose frozen results are stale are executed first, RENDER_JOBS at a time (each by its
+# own `quarto render <page>`, see tools/execute_pages.py); the final `quarto render` then finds
+# every page frozen and assembles the site.
+RENDER_JOBS ?= 2
+
 render: env wheel
 	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
+	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
 	$(RENDER_ENV) $(UV) run --locked quarto render
 
 preview: env
@@ -49,8 +55,7 @@ preview: env
 # Re-execute exactly the pages whose source changed since their results were frozen
 # (tools/freeze_status.py compares Quarto's source hash in _freeze/), then render the site.
 refreeze: env
-	@for page in $$($(UV) run --locked python tools/freeze_status.py --names); do \
-		echo "re-executing $$page"; $(RENDER_ENV) $(UV) run --locked quarto render "$$page" || exit 1; done
+	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
 	$(RENDER_ENV) $(UV) run --locked quarto render
 
 # After changing src/pooling/ or data/ (which Quarto's freeze does not track): every page.
@@ -58,6 +63,7 @@ refreeze: env
 # each page would execute once per output format (HTML and notebook) instead of once.
 refreeze-all: env wheel
 	rm -rf _freeze chapters/.jupyter_cache .jupyter_cache .fit_cache
+	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
 	$(RENDER_ENV) $(UV) run --locked quarto render
 
 # Every chapter and every gated test fit under seeds 1-10 (about an hour on 2 cores).

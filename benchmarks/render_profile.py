@@ -19,6 +19,10 @@ Usage::
     python benchmarks/render_profile.py --json profile.json   # also write the numbers
     python benchmarks/render_profile.py --cells 07            # and the slowest cells
 
+It also counts, per page, the fits (calls of ``pm.sample``) and the models nutpie actually
+compiled (a fit of a model identical to one fitted before on the page reuses its compiled
+code, see ``pooling.compiled``).
+
 Every fit is sampled (the test suite's fit cache is not loaded). Compiled code that numba
 keeps on disk between processes (``cache=True`` functions) is not cleared.
 """
@@ -65,6 +69,14 @@ def timed(module, name, phase):
 
 patched = [False]
 structures = []
+fits = []
+
+def count_fits(module):
+    original = module.sample
+    def wrapper(*args, **kwargs):
+        fits.append(1)
+        return original(*args, **kwargs)
+    module.sample = wrapper
 
 def count_structures(module):
     import hashlib
@@ -88,6 +100,7 @@ def patch():
     import pymc.sampling.mcmc as mcmc
     timed(nutpie, "compile_pymc_model", "compile")
     count_structures(nutpie)
+    count_fits(pymc)
     timed(nutpie, "sample", "sample")
     for name in ("sample_prior_predictive", "sample_posterior_predictive", "compute_log_likelihood"):
         timed(pymc, name, "predictive")
@@ -110,7 +123,7 @@ start = first_end - T0
 rest = end - first_end
 other = rest - sum(totals.values())
 print("PROFILE " + json.dumps({"start": start, **totals, "other": other, "total": end - T0,
-                               "cells": len(cells), "compiles": len(structures),
+                               "cells": len(cells), "fits": len(fits), "compiles": len(structures),
                                "structures": len({s for s, _ in structures}),
                                "structures_with_data": len(set(structures)),
                                "slowest": sorted(cell_times, reverse=True)[:5]}))
@@ -133,16 +146,17 @@ def profile_chapter(path: Path) -> dict:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    header = "| page | " + " | ".join(PHASES) + " | total |\n|---|" + "---:|" * (len(PHASES) + 1)
+    header = ("| page | fits | compiles | " + " | ".join(PHASES) + " | total |\n|---|"
+              + "---:|" * (len(PHASES) + 3))
     lines = [header]
     for row in rows + [_sum(rows)]:
         cells = " | ".join(f"{row[p]:.1f}" for p in PHASES)
-        lines.append(f"| {row['page']} | {cells} | {row['total']:.1f} |")
+        lines.append(f"| {row['page']} | {row['fits']} | {row['compiles']} | {cells} | {row['total']:.1f} |")
     return "\n".join(lines)
 
 
 def _sum(rows: list[dict]) -> dict:
-    return {"page": "**all**", **{k: sum(r[k] for r in rows) for k in (*PHASES, "total")}}
+    return {"page": "**all**", **{k: sum(r[k] for r in rows) for k in (*PHASES, "total", "fits", "compiles")}}
 
 
 def main(argv: list[str] | None = None) -> int:

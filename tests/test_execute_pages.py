@@ -1,0 +1,83 @@
+"""tools/execute_pages.py: stale pages executed side by side, longest first, stopping at a failure."""
+
+from __future__ import annotations
+
+import importlib.util
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+_spec = importlib.util.spec_from_file_location("execute_pages", ROOT / "tools" / "execute_pages.py")
+execute_pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(execute_pages)
+
+# A stand-in for `quarto render <page>`: logs start and end, sleeps, fails for pages named "bad"
+FAKE_QUARTO = """#!/bin/sh
+echo "start $2" >> "{log}"
+sleep {seconds}
+case "$2" in *bad*) echo "error in $2"; exit 3;; esac
+echo "end $2" >> "{log}"
+"""
+
+
+@pytest.fixture
+def fake_quarto(tmp_path):
+    def make(seconds: float = 0.5) -> tuple[str, Path]:
+        log = tmp_path / "calls.log"
+        script = tmp_path / "quarto"
+        script.write_text(FAKE_QUARTO.format(log=log, seconds=seconds))
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        return str(script), log
+
+    return make
+
+
+@pytest.fixture
+def pages(tmp_path, monkeypatch):
+    """Pages inside a throw-away project root, with 0 to 3 fits each."""
+    monkeypatch.setattr(execute_pages, "ROOT", tmp_path)
+
+    def make(**fits: int) -> list[Path]:
+        made = []
+        for name, count in fits.items():
+            page = tmp_path / f"{name}.qmd"
+            page.write_text("```{python}\n" + "idata = fit(model)\n" * count + "```\n")
+            made.append(page)
+        return made
+
+    return make
+
+
+def test_longest_pages_start_first(pages):
+    order = execute_pages.execution_order(pages(short=0, long=3, middle=1, other_middle=1))
+    assert [p.stem for p in order] == ["long", "middle", "other_middle", "short"]
+
+
+def test_two_pages_run_at_the_same_time(pages, fake_quarto, capsys):
+    quarto, log = fake_quarto(seconds=1.0)
+    assert execute_pages.execute(pages(a=2, b=1, c=0), jobs=2, quarto=quarto) == 0
+    calls = log.read_text().split("\n")
+    assert calls[:2] == ["start a.qmd", "start b.qmd"]  # b started before a ended
+    assert sorted(c for c in calls if c.startswith("end")) == ["end a.qmd", "end b.qmd", "end c.qmd"]
+    assert "c.qmd: done" in capsys.readouterr().out
+
+
+def test_a_failing_page_stops_the_run_and_shows_quarto_output(pages, fake_quarto, capsys):
+    quarto, log = fake_quarto(seconds=0.3)
+    code = execute_pages.execute(pages(bad=3, good=2, later=1, last=0), jobs=1, quarto=quarto)
+    assert code == 1
+    assert log.read_text().split("\n")[:1] == ["start bad.qmd"]
+    assert "start good.qmd" not in log.read_text()  # nothing started after the failure
+    err = capsys.readouterr().err
+    assert "bad.qmd: quarto render failed (exit 3)" in err and "error in bad.qmd" in err
+
+
+def test_main_rejects_missing_pages_and_bad_job_counts(tmp_path):
+    with pytest.raises(SystemExit):
+        execute_pages.main([str(tmp_path / "nowhere.qmd")])
+    with pytest.raises(SystemExit):
+        execute_pages.main(["--jobs", "0"])
