@@ -53,12 +53,28 @@ def pages(tmp_path, monkeypatch):
 
 
 def test_longest_pages_start_first(pages):
-    order = execute_pages.execution_order(pages(short=0, long=3, middle=1, other_middle=1))
+    made = pages(short=0, long=3, middle=1, other_middle=1)
+    order = execute_pages.execution_order(made, profiled={})  # by fit( calls
     assert [p.stem for p in order] == ["long", "middle", "other_middle", "short"]
+    # a profiled time wins over the count; unprofiled pages are estimated per fit
+    order = execute_pages.execution_order(made, profiled={"short": 100.0, "long": 5.0})
+    assert [p.stem for p in order] == ["short", "middle", "other_middle", "long"]
 
 
-def test_two_pages_run_at_the_same_time(pages, fake_quarto, capsys):
+def test_the_profile_gives_seconds_per_page(tmp_path):
+    profile = tmp_path / "profile.json"
+    profile.write_text('[{"page": "07-varying-slopes", "total": 252.4}, {"page": "01-data", "total": 5.8}]')
+    assert execute_pages.profiled_seconds(profile) == {"07-varying-slopes": 252.4, "01-data": 5.8}
+    assert execute_pages.profiled_seconds(tmp_path / "missing.json") == {}
+    # the committed profile lists every chapter with code
+    listed = execute_pages.profiled_seconds(ROOT / "benchmarks" / "render_profile.json")
+    chapters = {p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]-*.qmd")}
+    assert chapters <= set(listed)
+
+
+def test_two_pages_run_at_the_same_time(pages, fake_quarto, capsys, monkeypatch):
     quarto, log = fake_quarto(seconds=1.0)
+    monkeypatch.setattr(execute_pages, "PROFILE", Path("/nonexistent/profile.json"))
     assert execute_pages.execute(pages(a=2, b=1, c=0), jobs=2, quarto=quarto) == 0
     calls = log.read_text().split("\n")
     assert calls[:2] == ["start a.qmd", "start b.qmd"]  # b started before a ended
@@ -66,7 +82,8 @@ def test_two_pages_run_at_the_same_time(pages, fake_quarto, capsys):
     assert "c.qmd: done" in capsys.readouterr().out
 
 
-def test_a_failing_page_stops_the_run_and_shows_quarto_output(pages, fake_quarto, capsys):
+def test_a_failing_page_stops_the_run_and_shows_quarto_output(pages, fake_quarto, capsys, monkeypatch):
+    monkeypatch.setattr(execute_pages, "PROFILE", Path("/nonexistent/profile.json"))
     quarto, log = fake_quarto(seconds=0.3)
     code = execute_pages.execute(pages(bad=3, good=2, later=1, last=0), jobs=1, quarto=quarto)
     assert code == 1

@@ -14,8 +14,9 @@ Usage::
     python tools/execute_pages.py --jobs 1        # one at a time
     python tools/execute_pages.py chapters/07-varying-slopes.qmd chapters/11-model-comparison.qmd
 
-Pages are started longest first (by the number of ``fit(`` calls in their code), so the
-long ones do not end up running alone at the end. A page that fails stops the run: no new
+Pages are started longest first, so the long ones do not end up running alone at the end:
+by their time in the last per-page profile (``benchmarks/render_profile.json``), or, for a
+page not in it, by the number of ``fit(`` calls in its code. A page that fails stops the run: no new
 page is started, the one running beside it finishes, and the failing page's Quarto output is
 printed.
 """
@@ -23,6 +24,7 @@ printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -35,14 +37,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from freeze_status import ROOT, stale_pages  # noqa: E402
 
 
-def expected_cost(page: Path) -> int:
-    """Rough order of a page's execution time: how often its code calls ``fit(``."""
-    return page.read_text(encoding="utf-8").count("fit(")
+PROFILE = ROOT / "benchmarks" / "render_profile.json"
+#: Seconds assumed per ``fit(`` call for a page that the profile does not list.
+SECONDS_PER_FIT = 10.0
 
 
-def execution_order(pages: list[Path]) -> list[Path]:
+def profiled_seconds(profile: Path | None = None) -> dict[str, float]:
+    """Total seconds per page (file stem) in the per-page profile; empty if there is none."""
+    path = PROFILE if profile is None else profile
+    if not path.is_file():
+        return {}
+    return {row["page"]: float(row["total"]) for row in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def expected_cost(page: Path, profiled: dict[str, float]) -> float:
+    """Rough execution time of a page: profiled, or estimated from its ``fit(`` calls."""
+    if page.stem in profiled:
+        return profiled[page.stem]
+    return SECONDS_PER_FIT * page.read_text(encoding="utf-8").count("fit(")
+
+
+def execution_order(pages: list[Path], profiled: dict[str, float] | None = None) -> list[Path]:
     """Longest first; ties keep the order given."""
-    return sorted(pages, key=expected_cost, reverse=True)
+    profiled = profiled_seconds() if profiled is None else profiled
+    return sorted(pages, key=lambda page: expected_cost(page, profiled), reverse=True)
 
 
 def _render(page: Path, quarto: str) -> tuple[Path, int, str, float]:
