@@ -44,10 +44,14 @@ RENDER_ENV := POOLING_FIT_CACHE="$(CURDIR)/.fit_cache" PYTHONPATH="$(CURDIR)/tes
 # every page frozen and assembles the site.
 RENDER_JOBS ?= 2
 
-render: env wheel
-	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
+define execute_and_render
 	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
 	$(RENDER_ENV) $(UV) run --locked quarto render
+endef
+
+render: env wheel
+	@command -v quarto >/dev/null || { echo "quarto is not on the PATH: install Quarto (see README.md, Two commands) to render the site" >&2; exit 1; }
+	$(execute_and_render)
 
 preview: env
 	$(UV) run --locked quarto preview
@@ -55,16 +59,14 @@ preview: env
 # Re-execute exactly the pages whose source changed since their results were frozen
 # (tools/freeze_status.py compares Quarto's source hash in _freeze/), then render the site.
 refreeze: env
-	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
-	$(RENDER_ENV) $(UV) run --locked quarto render
+	$(execute_and_render)
 
 # After changing src/pooling/ or data/ (which Quarto's freeze does not track): every page.
 # The Jupyter cache is deleted rather than bypassed with --cache-refresh: with --cache-refresh
 # each page would execute once per output format (HTML and notebook) instead of once.
 refreeze-all: env wheel
 	rm -rf _freeze chapters/.jupyter_cache .jupyter_cache .fit_cache
-	$(RENDER_ENV) $(UV) run --locked python tools/execute_pages.py --jobs $(RENDER_JOBS)
-	$(RENDER_ENV) $(UV) run --locked quarto render
+	$(execute_and_render)
 
 # Every chapter and every gated test fit under seeds 1-10 (about an hour on 2 cores).
 sweep: env

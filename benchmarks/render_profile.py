@@ -68,30 +68,14 @@ def timed(module, name, phase):
     setattr(module, name, wrapper)
 
 patched = [False]
-structures = []
-fits = []
+counts = {"fits": 0, "compiles": 0}
 
-def count_fits(module):
-    original = module.sample
+def counted(module, name, key):
+    original = getattr(module, name)
     def wrapper(*args, **kwargs):
-        fits.append(1)
+        counts[key] += 1
         return original(*args, **kwargs)
-    module.sample = wrapper
-
-def count_structures(module):
-    import hashlib
-    import numpy as np
-    import pytensor
-    original = module.compile_pymc_model
-    def wrapper(model, *args, **kwargs):
-        graph = pytensor.dprint(model.logp(), file="str", print_type=True)
-        structure = hashlib.sha256(graph.encode()).hexdigest()[:12]
-        data = hashlib.sha256(structure.encode())
-        for container in sorted(model.data_vars, key=lambda var: var.name):
-            data.update(np.ascontiguousarray(container.get_value()).tobytes())
-        structures.append((structure, data.hexdigest()[:12]))
-        return original(model, *args, **kwargs)
-    module.compile_pymc_model = wrapper
+    setattr(module, name, wrapper)
 
 def patch():
     if patched[0]:
@@ -99,8 +83,8 @@ def patch():
     import pymc, nutpie
     import pymc.sampling.mcmc as mcmc
     timed(nutpie, "compile_pymc_model", "compile")
-    count_structures(nutpie)
-    count_fits(pymc)
+    counted(nutpie, "compile_pymc_model", "compiles")
+    counted(pymc, "sample", "fits")
     timed(nutpie, "sample", "sample")
     for name in ("sample_prior_predictive", "sample_posterior_predictive", "compute_log_likelihood"):
         timed(pymc, name, "predictive")
@@ -123,9 +107,7 @@ start = first_end - T0
 rest = end - first_end
 other = rest - sum(totals.values())
 print("PROFILE " + json.dumps({"start": start, **totals, "other": other, "total": end - T0,
-                               "cells": len(cells), "fits": len(fits), "compiles": len(structures),
-                               "structures": len({s for s, _ in structures}),
-                               "structures_with_data": len(set(structures)),
+                               "cells": len(cells), **counts,
                                "slowest": sorted(cell_times, reverse=True)[:5]}))
 """
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -67,7 +66,7 @@ def _render(page: Path, quarto: str) -> tuple[Path, int, str, float]:
     started = time.perf_counter()
     result = subprocess.run(
         [quarto, "render", str(page.relative_to(ROOT))],
-        cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(),
+        cwd=ROOT, capture_output=True, text=True,
     )
     return page, result.returncode, result.stdout + result.stderr, time.perf_counter() - started
 
