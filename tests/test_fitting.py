@@ -150,12 +150,18 @@ def test_fit_passes_settings_and_falls_back_without_nutpie(monkeypatch, idata_fa
     assert call["random_seed"] == fitting.DEFAULT_SEED
     assert call["nuts"] == {"target_accept": 0.95}
     assert call["model"] is model
+    assert "compile_kwargs" not in call  # freezing is nutpie's option; PyMC's sampler has none
 
     monkeypatch.setattr(fitting, "nutpie_available", lambda: True)
     fitting.fit(model, draws=10, tune=5, random_seed=1)
     call = fake.calls[-1]
     assert (call["nuts_sampler"], call["draws"], call["tune"], call["random_seed"]) == ("nutpie", 10, 5, 1)
     assert "nuts" not in call
+    assert call["compile_kwargs"] == {"freeze_model": True}
+    fitting.fit(model, freeze_model=False)
+    assert fake.calls[-1]["compile_kwargs"] == {"freeze_model": False}
+    fitting.fit(model, compile_kwargs={"freeze_model": False, "gradient_backend": "pytensor"})
+    assert fake.calls[-1]["compile_kwargs"] == {"freeze_model": False, "gradient_backend": "pytensor"}
     fitting.fit(model)
     assert fake.calls[-1]["chains"] == fitting.DEFAULT_CHAINS == 4
     with pytest.raises(ValueError, match="target_accept"):
@@ -187,6 +193,32 @@ def test_same_seed_gives_identical_draws(synthetic_groups):
     np.testing.assert_array_equal(first.posterior["alpha"].values, second.posterior["alpha"].values)
     # The draws are not all alike (the seed reaches the sampler).
     assert np.ptp(first.posterior["alpha"].values[0, :, 0]) > 0
+
+
+@pytest.mark.slow
+def test_frozen_compile_samples_the_same_posterior_and_leaves_the_model_alone(synthetic_groups):
+    """``fit`` freezes a copy for nutpie; the posterior must not depend on it.
+
+    Both fits are independent Markov chains on the same posterior, so their means may differ
+    by Monte Carlo error only: at most 5 combined Monte Carlo standard errors per element.
+    """
+    import arviz as az
+    import pymc as pm
+
+    # centred: these groups hold 4-400 rows, enough for the centred form to mix well
+    model = models.partial_pooling(synthetic_groups, parameterization="centered")
+    settings = {"random_seed": test_seed(11)}
+    frozen = fitting.fit(model, **settings)
+    unfrozen = fitting.fit(model, freeze_model=False, **settings)
+    for name in ("mu_alpha", "sigma_alpha", "beta", "sigma_y", "alpha"):  # both passed the gate
+        a, b = frozen.posterior[name], unfrozen.posterior[name]
+        se = np.hypot(az.mcse(a.to_dataset(name=name))[name], az.mcse(b.to_dataset(name=name))[name])
+        gap = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw")))
+        assert (gap <= 5 * se).all(), f"{name}: frozen and unfrozen means differ by {gap.values} (se {se.values})"
+    # the model keeps its data containers: new predictor values can still be set
+    with model:
+        pm.set_data({"antiauth": np.array([1.0, 2.0])}, coords={"obs_id": [0, 1]})
+    assert model["antiauth"].get_value().tolist() == [1.0, 2.0]
 
 
 @pytest.mark.slow

@@ -111,6 +111,7 @@ def fit(
     check: bool = True,
     var_names: Sequence[str] | None = None,
     target_accept: float | None = None,
+    freeze_model: bool = True,
     **kwargs,
 ):
     """Sample the posterior of ``model`` with NUTS and check convergence.
@@ -145,6 +146,13 @@ def fit(
         NUTS target acceptance rate (``None``: the sampler's default, 0.8).
         Raising it to 0.95 or 0.99 shrinks the step size, which can remove a
         few divergences, but reparameterising is usually the real fix.
+    freeze_model
+        nutpie only: compile a copy of the model in which every ``pm.Data`` container and
+        dimension length is a constant (``nutpie.compile_pymc_model(freeze_model=True)``).
+        The posterior is the same; the compiled code is simpler, so compiling takes
+        roughly half as long (see ``benchmarks/README.md``). ``model`` itself keeps its
+        containers, so :func:`pymc.set_data` and predictions work as before. ``False``
+        compiles the containers as inputs instead.
     **kwargs
         Passed on to :func:`pymc.sample` (e.g. ``nuts={"max_treedepth": 12}``,
         ``quiet=False``).
@@ -173,6 +181,8 @@ def fit(
     kwargs.setdefault("quiet", True)
     kwargs.setdefault("compute_convergence_checks", False)
     kwargs.setdefault("progressbar", False)
+    if sampler == "nutpie":
+        kwargs["compile_kwargs"] = {"freeze_model": bool(freeze_model), **(kwargs.get("compile_kwargs") or {})}
     cores = max(1, min(chains, os.cpu_count() or 1))
     settings = dict(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=int(random_seed),
                     nuts_sampler=sampler, **kwargs)
