@@ -128,9 +128,12 @@ def noncentred_fits(survey):
 
 def test_exercise4_target_accept_does_not_rescue_the_centred_radon_fit(radon_careful):
     careful = fitting.gate_summary(radon_careful, MODEL_VARS)
-    # measured under seeds 5650, 1 and 2: smallest ESS 159, 112, 191; r-hat 1.029-1.036
-    assert careful["min_ess_bulk"] < 300  # "far below 400"
-    assert careful["max_r_hat"] > 1.01
+    # measured under seeds 5650, 1 and 2: smallest ESS 159, 112, 191 (r-hat 1.029-1.036)
+    # unfrozen; 249 (r-hat 1.007, 4 divergences) frozen under seed 5650, hence the page
+    # claims nothing about r-hat
+    assert careful["min_ess_bulk"] < 300  # "well below 400"
+    with pytest.raises(fitting.ConvergenceError):  # "still fails the gate"
+        fitting.check_convergence(radon_careful, var_names=MODEL_VARS)
 
 
 def test_exercise4_twice_the_draws_raise_the_noncentred_ess_from_a_low_base(noncentred_fits):
