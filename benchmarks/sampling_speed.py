@@ -286,15 +286,18 @@ def library_options(model_name: str, variant: str) -> dict:
     raise ValueError(f"not a library variant: {variant!r}")
 
 
+def library_fit_options(variant: str) -> dict:
+    """``fit`` keyword arguments of a library variant: only ``library_unfrozen`` leaves the default."""
+    return {"freeze_model": variant != "library_unfrozen"}
+
+
 def run_library(model_name: str, df: pd.DataFrame, spec: DatasetSpec, *, variant: str, random_seed=SEED,
                 draws=None, tune=None):
     """Build with ``pooling.models`` and sample with ``pooling.fitting.fit``; return (model, idata, Timer)."""
     from pooling import fitting
 
     options = library_options(model_name, variant)
-    fit_kwargs = {"random_seed": random_seed, "check": False}
-    if variant == "library_unfrozen":
-        fit_kwargs["freeze_model"] = False
+    fit_kwargs = {"random_seed": random_seed, "check": False, **library_fit_options(variant)}
     if draws is not None:
         fit_kwargs["draws"] = draws
     if tune is not None:
@@ -473,7 +476,7 @@ def run_one(
         )
         shared = list(SHARED_NAMES[model_name].values())
         options = library_options(model_name, variant)
-        options = {**options, "freeze_model": variant != "library_unfrozen"}
+        options = {**options, **library_fit_options(variant)}
         try:
             from pooling.models import model_spec
 

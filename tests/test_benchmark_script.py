@@ -98,6 +98,8 @@ def test_assignment_varying_slopes_has_independent_centred_priors(bench):
 def test_library_options(bench):
     assert bench.library_options("partial_pooling", "library_default") == {}
     assert bench.library_options("partial_pooling", "library_unfrozen") == {}
+    assert bench.library_fit_options("library_default") == {"freeze_model": True}
+    assert bench.library_fit_options("library_unfrozen") == {"freeze_model": False}
     assert bench.library_options("partial_pooling", "library_fastest") == {"likelihood": "sufficient"}
     with pytest.raises(ValueError):
         bench.library_options("partial_pooling", "assignment")
