@@ -7,7 +7,7 @@ margin every fit has: it runs each chapter's code (its evaluated cells, in order
 script, the way a student copying them would) with :data:`pooling.fitting.DEFAULT_SEED`
 replaced by each seed of a list, and records, for every call of ``fit``:
 
-    chapter, seed, call (the line of code), gated (check=True), worst r_hat,
+    chapter, seed, function and call (the first line of code), gated (check=True), worst r_hat,
     smallest bulk and tail ESS, divergences, passed
 
 Fits that a chapter makes with ``check=False`` on purpose (to show a bad parameterisation)
@@ -107,7 +107,7 @@ def _record(idata, gated, var_names, seed, caller):
     table = table[~table["constant"]]
     divergences = int(_np.asarray(idata["sample_stats"]["diverging"].values).sum())
     row = dict(
-        chapter={chapter!r}, seed=seed, line=caller.lineno,
+        chapter={chapter!r}, seed=seed, line=caller.lineno, function=caller.function,
         call=(caller.code_context or [""])[0].strip()[:90], gated=bool(gated),
         worst_r_hat=float(table["r_hat"].max()), min_ess_bulk=float(table["ess_bulk"].min()),
         min_ess_tail=float(table["ess_tail"].min()), divergences=divergences,
@@ -178,20 +178,30 @@ def drop_stale(rows: pd.DataFrame, sources: dict[str, str] | None = None) -> pd.
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (chapter, call): over seeds, the worst value of every diagnostic."""
+    """One row per (chapter, function, call): over seeds, the worst value of every diagnostic.
+
+    A call is identified by its first line of code within the function that makes it
+    (``<module>`` for a chapter's cells, the test function for a test), so two tests that
+    both call ``fit(model)`` stay apart. In the table such a call reads ``test_name: call``.
+    """
+    rows = rows.copy()
+    # rows logged before the function was recorded have none; a chapter's cells are "<module>"
+    rows["function"] = rows["function"].fillna("").replace("<module>", "") if "function" in rows else ""
     # A re-run replaces earlier lines of the same call and seed (line numbers move as a
     # chapter is edited; the call's code identifies it).
-    rows = rows.drop_duplicates(["chapter", "call", "seed"], keep="last")
+    rows = rows.drop_duplicates(["chapter", "function", "call", "seed"], keep="last")
     gated = rows[rows["gated"]]
-    return (
-        gated.groupby(["chapter", "call"], sort=True)
+    table = (
+        gated.groupby(["chapter", "function", "call"], sort=True)
         .agg(line=("line", "last"), seeds=("seed", "nunique"), passed=("passed", "sum"),
              worst_r_hat=("worst_r_hat", "max"), min_ess_bulk=("min_ess_bulk", "min"),
              min_ess_tail=("min_ess_tail", "min"), max_divergences=("divergences", "max"))
         .reset_index()
-        .sort_values(["chapter", "line"])[["chapter", "line", "call", "seeds", "passed", "worst_r_hat",
-                                           "min_ess_bulk", "min_ess_tail", "max_divergences"]]
     )
+    named = table["function"] != ""
+    table.loc[named, "call"] = table.loc[named, "function"] + ": " + table.loc[named, "call"]
+    return table.sort_values(["chapter", "line"])[["chapter", "line", "call", "seeds", "passed", "worst_r_hat",
+                                                   "min_ess_bulk", "min_ess_tail", "max_divergences"]]
 
 
 def markdown(table: pd.DataFrame) -> str:

@@ -165,7 +165,8 @@ def _log_fit(log: str, idata, gated: bool, var_names) -> None:
     caller = next(f for f in inspect.stack()[2:] if "tests" in f.filename)
     row = dict(
         chapter=f"tests/{os.path.basename(caller.filename)}", seed=int(os.environ.get("POOLING_TEST_SEED", 0)),
-        line=caller.lineno, call=(caller.code_context or [""])[0].strip()[:90], gated=bool(gated),
+        line=caller.lineno, function=caller.function, call=(caller.code_context or [""])[0].strip()[:90],
+        gated=bool(gated),
         worst_r_hat=float(table["r_hat"].max()), min_ess_bulk=float(table["ess_bulk"].min()),
         min_ess_tail=float(table["ess_tail"].min()), divergences=divergences,
     )

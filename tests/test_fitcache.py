@@ -12,9 +12,11 @@ RNG = np.random.default_rng(3)
 Y = RNG.normal(1.0, 1.0, size=40)
 
 
-def normal_model(prior_sd=1.0, y=Y):
-    with pm.Model() as model:
-        mu = pm.Normal("mu", 0, prior_sd)
+def normal_model(prior_sd=1.0, y=Y, name="mu", coords=None, x=None):
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal(name, 0, prior_sd)
+        if x is not None:
+            mu = mu + pm.Data("x", x)
         pm.Normal("y", mu, 1.0, observed=y)
     return model
 
@@ -26,6 +28,12 @@ def test_fingerprint_changes_with_prior_data_and_settings():
     assert key != fitcache.fingerprint(normal_model(prior_sd=2.0), settings)
     assert key != fitcache.fingerprint(normal_model(y=Y + 0.1), settings)
     assert key != fitcache.fingerprint(normal_model(), {**settings, "random_seed": 2})
+    assert key != fitcache.fingerprint(normal_model(), {**settings, "freeze_model": False})
+    assert key != fitcache.fingerprint(normal_model(name="nu"), settings)
+    assert key != fitcache.fingerprint(normal_model(coords={"row": range(40)}), settings)
+    with_data = fitcache.fingerprint(normal_model(x=np.zeros(40)), settings)
+    assert with_data != key
+    assert with_data != fitcache.fingerprint(normal_model(x=np.ones(40)), settings)
 
 
 def test_cache_is_off_without_the_environment_variable(monkeypatch):

@@ -43,6 +43,25 @@ def test_summary_leaves_out_ungated_fits_and_replaces_reruns():
     assert table.iloc[0]["line"] == 12
 
 
+def test_the_same_call_in_two_test_functions_stays_two_rows():
+    rows = pd.DataFrame([
+        dict(_row(1, line=20, bulk=900.0), chapter="tests/test_fitting.py", function="test_a"),
+        dict(_row(1, line=40), chapter="tests/test_fitting.py", function="test_b"),
+        dict(_row(2, line=40, bulk=700.0), chapter="tests/test_fitting.py", function="test_b"),
+    ])
+    table = sweep.summarize(rows)
+    assert list(table["call"]) == ["test_a: idata = fit(model)", "test_b: idata = fit(model)"]
+    assert list(table["seeds"]) == [1, 2]
+    assert list(table["min_ess_bulk"]) == [900.0, 700.0]
+
+
+def test_rows_logged_before_functions_were_recorded_still_summarise():
+    rows = pd.DataFrame([_row(1), dict(_row(2), function="<module>")])
+    table = sweep.summarize(rows)
+    assert list(table["call"]) == ["idata = fit(model)"]
+    assert table.iloc[0]["seeds"] == 2
+
+
 def test_rows_of_calls_no_longer_in_the_source_are_dropped():
     rows = pd.DataFrame([
         _row(1, call="idata = fit(model, target_accept=0.95)"),  # the call before an edit

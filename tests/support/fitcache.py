@@ -13,10 +13,11 @@ Where it is installed
     which :func:`support.qmd.fit_cache_env` puts on ``PYTHONPATH``. Both only when the
     environment variable ``POOLING_FIT_CACHE`` names a folder.
 
-The key is a SHA-256 fingerprint of everything that determines the draws: the names, dims and
-coordinates of the variables; every data container and observed value; the joint log density
-at several points (so a changed prior changes the key); the sampler settings; and the versions
-of the libraries that produce the draws.
+The key is a SHA-256 fingerprint of everything that determines the draws: the model as
+:func:`pooling.compiled.fingerprint` sees it (its log density and deterministics as graphs,
+every constant, data container and observed value, the names, dims, coordinates and initial
+values of the variables), the sampler settings, and the versions of the libraries that
+produce the draws.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pymc as pm
 
 __all__ = ["CACHE_ENV", "cache_dir", "cached_fit", "fingerprint", "install", "load", "store", "uninstall"]
@@ -53,32 +53,22 @@ def _version(package: str) -> str:
 
 
 def fingerprint(model: pm.Model, settings: dict) -> str:
-    """Hex SHA-256 of the model's structure, data, log density and the sampler ``settings``."""
+    """Hex SHA-256 of the model, the sampler ``settings`` and the versions of the sampling libraries.
+
+    The model part is :func:`pooling.compiled.fingerprint`, the key under which ``fit`` keeps
+    compiled models: the log density and deterministics as graphs with every constant and
+    data container, the names, dims, coordinates and initial values of the variables.
+    """
+    from pooling.compiled import fingerprint as model_fingerprint
+
     digest = hashlib.sha256()
-
-    def add(*parts) -> None:
-        for part in parts:
-            digest.update(repr(part).encode())
-            digest.update(b"\x00")
-
-    add(sorted((name, tuple(map(str, values))) for name, values in model.coords.items()))
-    for group in (model.free_RVs, model.observed_RVs, model.deterministics, model.potentials):
-        add([(var.name, tuple(model.named_vars_to_dims.get(var.name, ()) or ())) for var in group])
-    for container in sorted(model.data_vars, key=lambda var: var.name):
-        add(container.name)
-        digest.update(np.ascontiguousarray(container.get_value()).tobytes())
-    for rv in model.observed_RVs:
-        digest.update(np.ascontiguousarray(model.rvs_to_values[rv].eval()).tobytes())
-    # Python-evaluated (no C compilation): three evaluations are all the key needs, and the C
-    # version would cost seconds per model, paid again on every cache hit
-    logp = model.compile_logp(mode="FAST_COMPILE")
-    start = model.initial_point(random_seed=0)
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in start.items()}
-        add(float(logp(point)).hex())
-    add(sorted(settings.items(), key=lambda item: item[0]))
-    add([(package, _version(package)) for package in _VERSIONED])
+    for part in (
+        model_fingerprint(model),
+        sorted(settings.items(), key=lambda item: item[0]),
+        [(package, _version(package)) for package in _VERSIONED],
+    ):
+        digest.update(repr(part).encode())
+        digest.update(b"\x00")
     return digest.hexdigest()
 
 
