@@ -84,3 +84,24 @@ def test_at_most_max_kept_models_are_kept(monkeypatch, synthetic_groups, count_c
         nutpie.compile_pymc_model(models.partial_pooling(synthetic_groups, sigma_alpha_scale=0.1))
     assert len(count_compiles) == 4  # the first one had been dropped
     assert not isinstance(nutpie.compile_pymc_model, functools.partial)  # put back
+
+
+@pytest.mark.slow
+def test_a_fitted_model_is_left_unchanged_and_refits_draw_the_same(synthetic_groups, count_compiles, library_fit):
+    # nutpie simplifies the log density in place before compiling it; for a model with
+    # pm.LKJCholeskyCov that used to rewrite part of the model itself, so the same model
+    # object fitted again compiled other code and drew other numbers from the same seed
+    import pytensor.graph
+
+    rewrite_graph = pytensor.graph.rewrite_graph
+    model = models.varying_slopes(synthetic_groups)
+    before = compiled.fingerprint(model, freeze_model=True)
+    first = library_fit(model, **SETTINGS)
+    assert compiled.fingerprint(model, freeze_model=True) == before
+    assert pytensor.graph.rewrite_graph is rewrite_graph  # put back after the compile
+
+    compiled.clear()
+    again = library_fit(model, **SETTINGS)
+    assert len(count_compiles) == 2  # compiled anew, from the model as fitted the first time
+    for name in ("mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "alpha", "beta", "sigma_y"):
+        np.testing.assert_array_equal(first.posterior[name], again.posterior[name])

@@ -83,12 +83,39 @@ def clear() -> None:
     _KEPT.clear()
 
 
+@contextlib.contextmanager
+def _rewriting_copies() -> Iterator[None]:
+    """Inside this block, ``pytensor.graph.rewrite_graph`` rewrites a copy of the graph it is given.
+
+    nutpie (0.16) simplifies the model's log density with ``rewrite_graph`` before compiling
+    it, in place. Parts of that graph belong to the model and outlive the compile, for example
+    the index arithmetic of ``pm.LKJCholeskyCov``'s transform, so the first compile changes the
+    model: a second fit of the *same model object* then compiles other code and, from the same
+    seed, draws other numbers (``tests/test_compiled.py``). Rewriting a copy (PyTensor's own
+    ``clone=True``; the model's variables stay the inputs) compiles the same code and leaves
+    the model as it was.
+    """
+    import pytensor.graph
+
+    original = pytensor.graph.rewrite_graph
+
+    def rewrite_copy(graph, *args, clone: bool = True, **kwargs):
+        return original(graph, *args, clone=clone, **kwargs)
+
+    pytensor.graph.rewrite_graph = rewrite_copy
+    try:
+        yield
+    finally:
+        pytensor.graph.rewrite_graph = original
+
+
 def _reusing(compile_pymc_model, model, *, var_names=None, **compile_kwargs):
     key = fingerprint(model, var_names, **compile_kwargs)
     if key in _KEPT:
         _KEPT.move_to_end(key)
         return _KEPT[key]
-    compiled = compile_pymc_model(model, var_names=var_names, **compile_kwargs)
+    with _rewriting_copies():
+        compiled = compile_pymc_model(model, var_names=var_names, **compile_kwargs)
     _KEPT[key] = compiled
     while len(_KEPT) > MAX_KEPT:
         _KEPT.popitem(last=False)
