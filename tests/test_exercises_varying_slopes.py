@@ -138,11 +138,12 @@ def test_exercise4_target_accept_does_not_rescue_the_centred_radon_fit(radon_car
 
 def test_exercise4_twice_the_draws_raise_the_noncentred_ess_from_a_low_base(noncentred_fits):
     short, long = (fitting.gate_summary(noncentred_fits[d], MODEL_VARS) for d in (2000, 4000))
-    # measured under seeds 5650, 1 and 2: smallest ESS 123 -> 296, 130 -> 345, 133 -> 408
+    # measured under seed 5650 with separate scales and LKJ correlation: smallest ESS 201 -> 274,
+    # r-hat 1.030 -> 1.017 (under seeds 1-5 the 2,000-draw fit had ESS 101-168, r-hat 1.019-1.040)
     assert short["min_ess_bulk"] < 250  # the low base
-    assert 1.4 < long["min_ess_bulk"] / short["min_ess_bulk"] < 4.0  # "roughly in proportion"
-    assert 150 < long["min_ess_bulk"] < 800  # "the neighbourhood of the gate"
-    assert long["max_r_hat"] < min(short["max_r_hat"], 1.03)  # "an r-hat near 1.01"
+    assert long["min_ess_bulk"] > 1.1 * short["min_ess_bulk"]  # "raise the smallest ESS"
+    assert 150 < long["min_ess_bulk"] < 800  # "a few hundred": below the gate or close to it
+    assert 1.003 < long["max_r_hat"] < 1.05  # "an r-hat near or above 1.01"
 
 
 # --------------------------------------------------------------------------------------
@@ -178,10 +179,10 @@ def test_survey_noncentred_fails_slowly_without_diverging(eta_fits, noncentred_f
 def test_radon_centred_ess_is_a_small_fraction_of_the_noncentred(radon_fits):
     centred, noncentred = (fitting.gate_summary(radon_fits[p], MODEL_VARS) for p in ("centered", "noncentered"))
     sigma_beta_ess = {p: ess_bulk_of(radon_fits[p], "sigma_beta") for p in radon_fits}
-    # measured under seeds 5650 and 1-10: centred smallest ESS 7-360 (always below 400), for
-    # sigma_beta in 10 of 11 runs (once for a county's intercept, in a run with 4,097
-    # divergences), divergences in 10 of 11 runs; non-centred 1,274-2,446, always sigma_beta;
-    # ratio of the smallest ESS at most 0.19
+    # measured under seeds 5650 and 1-10 (separate scales and LKJ correlation): centred smallest
+    # ESS 56-328 (always below 400), for sigma_beta in 10 of 11 runs (sigma_alpha in one),
+    # divergences in 10 of 11 runs; non-centred 2,220-2,852, always sigma_beta; ratio of the
+    # smallest ESS at most 0.15
     assert noncentred["lowest_ess_for"] == "sigma_beta"  # "Even there ... the hardest quantity"
     assert sigma_beta_ess["centered"] < 0.3 * sigma_beta_ess["noncentered"]  # "a small fraction"
     assert centred["min_ess_bulk"] < 0.3 * noncentred["min_ess_bulk"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 
 from support.seeds import test_seed
@@ -31,11 +32,11 @@ EXPECTED_NAMES = {
     "partial_noncentered": {"mu_alpha", "sigma_alpha", "alpha", "alpha_offset", "beta", "sigma_y"},
     "partial_sufficient": {"mu_alpha", "sigma_alpha", "alpha", "beta", "sigma_y"},
     "varying_slopes_centered": {
-        "mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "alpha", "beta", "sigma_y", "ab", "chol",
+        "mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "alpha", "beta", "sigma_y", "ab", "chol_corr",
     },
     "varying_slopes_noncentered": {
         "mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "alpha", "beta", "sigma_y", "ab", "ab_offset",
-        "chol",
+        "chol_corr",
     },
     "group_level_predictor": {"gamma_0", "gamma_1", "sigma_alpha", "alpha", "beta", "sigma_y"},
 }
@@ -126,8 +127,10 @@ def test_varying_slopes_dims_and_deterministics(synthetic_groups):
         assert _dims(model, "ab") == ("country", "effect")
         assert list(model.coords["effect"]) == ["intercept", "slope"]
         assert _dims(model, "beta") == ("country",)
+        assert "rho" in {d.name for d in model.deterministics}
+        # the scales are free variables of their own, not read off a packed covariance factor
+        assert {"sigma_alpha", "sigma_beta", "chol_corr"} <= {v.name for v in model.free_RVs}
         for scalar in ("sigma_alpha", "sigma_beta", "rho"):
-            assert scalar in {d.name for d in model.deterministics}
             assert _dims(model, scalar) == ()
 
 
@@ -136,7 +139,8 @@ def test_varying_slopes_parameterizations_define_the_same_alpha(synthetic_groups
     centred = models.varying_slopes(synthetic_groups, parameterization="centered")
     noncentred = models.varying_slopes(synthetic_groups, parameterization="noncentered")
     point = _random_points(centred, 1, seed=3)[0]
-    outputs = [centred["alpha"], centred["beta"], pm.math.expand_packed_triangular(2, centred["chol"])]
+    scales = pt.stack([centred["sigma_alpha"], centred["sigma_beta"]])
+    outputs = [centred["alpha"], centred["beta"], scales[:, None] * centred["chol_corr"]]
     fn_c = centred.compile_fn(
         centred.replace_rvs_by_values(outputs), inputs=centred.value_vars, on_unused_input="ignore"
     )
@@ -423,3 +427,21 @@ def test_sufficient_likelihood_gives_the_same_posterior(synthetic_groups):
     tolerance = 5 * np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
     assert ((a["mean"] - b["mean"]).abs() < tolerance).all(), pd.concat([a["mean"], b["mean"], tolerance], axis=1)
     np.testing.assert_allclose(b["sd"], a["sd"], rtol=0.15)
+
+
+def test_varying_slopes_prior_is_the_prior_lkj_cholesky_cov_defines(synthetic_groups):
+    """Separate half-normal scales and an LKJ correlation: the joint prior of pm.LKJCholeskyCov."""
+    from scipy import stats
+
+    model = models.varying_slopes(synthetic_groups)
+    s = models.prior_scales(synthetic_groups)
+    ours = pm.draw([model["sigma_alpha"], model["sigma_beta"], model["rho"]], draws=4000, random_seed=1)
+    _, corr, stds = pm.LKJCholeskyCov.dist(
+        n=2, eta=2.0, sd_dist=pm.HalfNormal.dist(sigma=np.array([s.outcome_sd, s.outcome_sd / s.predictor_sd])),
+        compute_corr=True,
+    )
+    theirs = pm.draw([stds[0], stds[1], corr[0, 1]], draws=4000, random_seed=2)
+    for name, a, b in zip(["sigma_alpha", "sigma_beta", "rho"], ours, theirs):
+        assert stats.ks_2samp(a, b).pvalue > 1e-3, name
+    # and a prior that differs is told apart at this sample size
+    assert stats.ks_2samp(ours[0], 1.3 * theirs[0]).pvalue < 1e-3

@@ -156,3 +156,15 @@ def test_shown_code_on_a_sample():
         ("python", True, "cb1"), ("python", False, "cb2"), ("js", True, "cb3")]
     assert blocks[0].text == 'x = 1\ns = "<b> & é"'
     assert blocks[1].text == "print(x)"
+
+
+WARNING_NAMES = ("RuntimeWarning", "UserWarning", "FutureWarning", "DeprecationWarning", "NumbaWarning")
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("page", rendered.chapters(), ids=str)
+def test_no_python_warning_is_printed_on_a_page(page):
+    """A warning in a cell's output is noise to a reader, and usually a sign of a problem."""
+    html = (rendered.SITE / page.html).read_text(encoding="utf-8")
+    printed = [name for name in WARNING_NAMES if name in html]
+    assert not printed, f"{page.html} shows {printed}"

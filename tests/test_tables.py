@@ -238,3 +238,9 @@ def test_docstring_examples_run():
     result = doctest.testmod(pooling.tables)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_a_share_in_a_column_named_like_a_count_keeps_its_decimals():
+    # "P(|rho| > 0.5), draws" holds shares of draws, not a count: 0.276 must not print as 0
+    table = show_table(pd.DataFrame({"P(|rho| > 0.5), draws": [0.276, 1.0], "ess_bulk": [1234.5, 400.2]}), digits=3)
+    assert table.rows == [["0.276", "1,234"], ["1.000", "400"]]

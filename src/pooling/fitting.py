@@ -235,9 +235,13 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     across all draws (e.g. a fixed diagonal) get NaN and ``constant=True``.
     """
     ds = _posterior_dataset(idata, var_names)
-    rhat = ds.azstats.rhat(sample_dims=list(SAMPLE_DIMS))
-    ess_bulk = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="bulk")
-    ess_tail = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="tail")
+    # a constant element (the unit diagonal of a correlation matrix's Cholesky factor) has no
+    # variance to divide by: its NaN is expected and reported as constant below
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = ds.azstats.rhat(sample_dims=list(SAMPLE_DIMS))
+        ess_bulk = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="bulk")
+        ess_tail = ds.azstats.ess(sample_dims=list(SAMPLE_DIMS), method="tail")
     spread = ds.max(dim=list(SAMPLE_DIMS)) - ds.min(dim=list(SAMPLE_DIMS))
     rows = []
     for name in ds.data_vars:
@@ -362,8 +366,8 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     var_names
         Variables to include; default every posterior variable except the
         standard-normal ``*_offset`` variables of non-centred models and the
-        packed Cholesky factor ``chol`` of :func:`~pooling.models.varying_slopes`
-        (reported as ``sigma_alpha``, ``sigma_beta`` and ``rho``).
+        Cholesky factor of the correlation matrix, ``chol_corr``, of
+        :func:`~pooling.models.varying_slopes` (reported as ``rho``).
 
     Returns
     -------
@@ -374,7 +378,7 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     """
     ds = _posterior_dataset(idata, var_names)
     if var_names is None:
-        var_names = [str(n) for n in ds.data_vars if not str(n).endswith("_offset") and str(n) != "chol"]
+        var_names = [str(n) for n in ds.data_vars if not str(n).endswith("_offset") and str(n) != "chol_corr"]
     table = az.summary(
         idata,
         var_names=list(var_names),

@@ -392,8 +392,15 @@ def varying_slopes(
         R ~ LKJ(eta),  R[0, 1] = rho
         y_i ~ Normal(alpha[j] + beta[j] * (x_i - predictor_mean), sigma_y)
 
-    The covariance is built with :class:`pymc.LKJCholeskyCov` (variable
-    ``chol``, the packed Cholesky factor).
+    The two standard deviations and the correlation matrix are separate variables
+    (``sigma_alpha``, ``sigma_beta`` and ``chol_corr``, the Cholesky factor of ``R``
+    from :class:`pymc.LKJCorr`), and ``Sigma``'s Cholesky factor is
+    ``diag(sigma_alpha, sigma_beta) @ chol_corr``. This is the joint prior that
+    :class:`pymc.LKJCholeskyCov` defines, written so that the scales and the
+    correlation have unconstrained coordinates of their own: with the packed
+    covariance factor, whose off-diagonal element is ``sigma_beta * rho``, a small
+    ``sigma_beta`` narrows the scale of that element with it (a funnel), and chains
+    that wander close to ``sigma_beta = 0`` can stick there (``benchmarks/README.md``).
 
     Parameters
     ----------
@@ -406,9 +413,10 @@ def varying_slopes(
         Override single roles of ``columns`` (column and dimension names).
     parameterization
         ``"centered"``: ``ab ~ MvNormal(mu, chol=chol)`` with dims
-        ``(group_dim, "effect")``. ``"noncentered"``: ``ab_offset ~
-        Normal(0, 1)`` with the same dims and ``ab = mu + ab_offset @ chol.T``
-        (Deterministic). ``None``: :func:`default_parameterization`.
+        ``(group_dim, "effect")``, where ``chol = diag(sigma_alpha, sigma_beta) @
+        chol_corr``. ``"noncentered"``: ``ab_offset ~ Normal(0, 1)`` with the same
+        dims and ``ab = mu + ab_offset @ chol.T`` (Deterministic). ``None``:
+        :func:`default_parameterization`.
     eta
         LKJ shape; 2 (the default) puts mildly more mass on small
         correlations than a uniform prior over correlation matrices.
@@ -422,17 +430,17 @@ def varying_slopes(
     Returns
     -------
     pymc.Model
-        Free: ``mu_alpha``, ``mu_beta``, ``chol``, ``sigma_y`` and ``ab`` or
+        Free: ``mu_alpha``, ``mu_beta``, ``sigma_alpha``, ``sigma_beta``,
+        ``chol_corr`` (2 x 2, lower triangular), ``sigma_y`` and ``ab`` or
         ``ab_offset`` (group_dim, effect; effect coordinates ``"intercept"``,
-        ``"slope"``). Deterministic: ``alpha``, ``beta`` (group_dim),
-        ``sigma_alpha``, ``sigma_beta``, ``rho`` (scalars), and ``ab`` in the
-        non-centred form.
+        ``"slope"``). Deterministic: ``alpha``, ``beta`` (group_dim), ``rho``
+        (scalar), and ``ab`` in the non-centred form.
 
     Priors
     ------
     ``mu_alpha ~ Normal(m_y, 2.5 s_y)``, ``mu_beta ~ Normal(0, 2.5 s_y /
-    s_x)``, group sds ``HalfNormal([s_y, s_y / s_x])`` (the ``sd_dist`` of
-    the LKJ prior), correlation ``LKJ(eta=2)``, ``sigma_y ~ Exponential(1 /
+    s_x)``, ``sigma_alpha ~ HalfNormal(s_y)``, ``sigma_beta ~ HalfNormal(s_y /
+    s_x)``, correlation matrix ``R ~ LKJ(eta=2)``, ``sigma_y ~ Exponential(1 /
     s_y)``.
     """
     cols = columns.with_(outcome=outcome, predictor=predictor, group=group, group_dim=group_dim)
@@ -448,10 +456,10 @@ def varying_slopes(
     with pm.Model(coords=coords) as model:
         mu_alpha = pm.Normal("mu_alpha", mu=s.outcome_mean, sigma=s.intercept_sd)
         mu_beta = pm.Normal("mu_beta", mu=0.0, sigma=s.slope_sd)
-        sd_dist = pm.HalfNormal.dist(sigma=np.array([s.outcome_sd, s.outcome_sd / s.predictor_sd]), shape=2)
-        chol, corr, stds = pm.LKJCholeskyCov(
-            "chol", n=2, eta=eta, sd_dist=sd_dist, compute_corr=True, store_in_trace=False
-        )
+        sigma_alpha = pm.HalfNormal("sigma_alpha", sigma=s.outcome_sd)
+        sigma_beta = pm.HalfNormal("sigma_beta", sigma=s.outcome_sd / s.predictor_sd)
+        chol_corr = pm.LKJCorr("chol_corr", n=2, eta=eta)
+        chol = pt.stack([sigma_alpha, sigma_beta])[:, None] * chol_corr
         mu = pt.stack([mu_alpha, mu_beta])
         if param == CENTERED:
             ab = pm.MvNormal("ab", mu=mu, chol=chol, dims=(group_dim, "effect"))
@@ -460,9 +468,7 @@ def varying_slopes(
             ab = pm.Deterministic("ab", mu + pt.dot(ab_offset, chol.T), dims=(group_dim, "effect"))
         alpha = pm.Deterministic("alpha", ab[:, 0], dims=group_dim)
         beta = pm.Deterministic("beta", ab[:, 1], dims=group_dim)
-        pm.Deterministic("sigma_alpha", stds[0])
-        pm.Deterministic("sigma_beta", stds[1])
-        pm.Deterministic("rho", corr[0, 1])
+        pm.Deterministic("rho", chol_corr[1, 0])
         sigma_y = sigma_y_prior(s)
         group_likelihood(
             likelihood, prep, outcome, predictor, group_dim, alpha, beta, sigma_y, varying_slopes=True

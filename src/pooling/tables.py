@@ -249,11 +249,14 @@ def _kind_from_column(name: str, values: pd.Series, digits: int, rhat_digits: in
     joined = "_".join(words)
     if joined in ("r_hat", "rhat") or joined.endswith(("_r_hat", "_rhat")):
         return rhat_digits
-    if (words and words[0] == "n") or _COUNT_WORDS.intersection(words):
+    present = [v for v in values if not _is_missing(v)]
+    # a count or an ESS is at least 1 unless it is a whole number (0 divergences); a column
+    # named like one whose values are fractions below 1 (a share of draws) is not a count
+    fraction = any(_is_number(v) and abs(float(v)) < 1 and not float(v).is_integer() for v in present)
+    if ((words and words[0] == "n") or _COUNT_WORDS.intersection(words)) and not fraction:
         return "integer"
     if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return "text" if lowered == "id" or lowered.endswith("_id") else "integer"
-    present = [v for v in values if not _is_missing(v)]
     if present and all(_is_number(v) and float(v).is_integer() for v in present):
         return "integer"
     return digits
